@@ -1,0 +1,239 @@
+"""Machinery shared by every batched MuJoCo task: the step/reset loop of the contract.
+
+A task subclasses ``BatchedTask`` and supplies the physics-facing pieces (model, how its
+parameters reach the simulation, initial state, actions, observations, reward). This
+class owns what is the same for all of them: action checks, actuation latency, blow-up
+handling, time-outs, automatic resets with freshly sampled dynamics, the proprioceptive
+history and episode statistics.
+
+Two randomized parameters are understood here because they are not simulator fields:
+``action_delay`` (whole control steps of latency) and ``obs_noise`` (a per-env scale of
+the task's sensor noise). A task declares them like any other parameter.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import mujoco
+import numpy as np
+import torch
+
+from envs.backend import MujocoBatchBackend
+from envs.contract import ObsDict, ObsSpec
+from envs.randomization import ParamSpec, Sampler, normalizer
+
+
+class BatchedTask:
+    """Base of the tasks; see ``envs/contract.py`` for what ``reset``/``step`` promise."""
+
+    num_actions: int
+    obs_dim: int
+    priv_state_dim: int
+    critic_dim: int
+    episode_metric_names: tuple[str, ...] = ()
+
+    # ---- what a task supplies -------------------------------------------------------
+    def build_model(self) -> mujoco.MjModel:
+        raise NotImplementedError
+
+    def declare_params(self) -> list[ParamSpec]:
+        raise NotImplementedError
+
+    def apply_params(self, ids: np.ndarray, params: np.ndarray) -> None:
+        """Write sampled parameters (rows for ``ids``) into the backend's model fields."""
+        raise NotImplementedError
+
+    def reset_state(self, ids: np.ndarray) -> None:
+        """Write the initial state of the envs ``ids`` (and the task's own state)."""
+        raise NotImplementedError
+
+    def apply_actions(self, actions: np.ndarray) -> None:
+        """Write the (delayed, clipped) actions into the simulation's controls."""
+        raise NotImplementedError
+
+    def after_physics(self) -> None:
+        """Advance the task's own state after a step (e.g. resample commands)."""
+
+    def compute_reward(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(reward (N,), terminated (N,) bool, per-step metrics (N, M)) after physics."""
+        raise NotImplementedError
+
+    def compute_obs(self) -> np.ndarray:
+        """The noisy proprioceptive observation (N, obs_dim), previous action included."""
+        raise NotImplementedError
+
+    def compute_priv_state(self) -> np.ndarray:
+        """Simulator-only state for ``priv_info`` (N, priv_state_dim), about [-1, 1]."""
+        raise NotImplementedError
+
+    def compute_critic(self) -> np.ndarray:
+        raise NotImplementedError
+
+    # ---- the shared loop ------------------------------------------------------------
+    def __init__(
+        self,
+        cfg,
+        num_envs: int,
+        seed: int = 0,
+        split: str | Mapping[str, Sequence[Sequence[float]]] = "train",
+        nthread: int = 0,
+    ):
+        if num_envs < 1:
+            raise ValueError(f"num_envs must be at least 1, got {num_envs}")
+        self.cfg = cfg
+        self.num_envs = num_envs
+        self.device = torch.device("cpu")
+        self.rng = np.random.Generator(np.random.PCG64(int(seed)))
+        self.param_specs = self.declare_params()
+        self.param_names = tuple(s.name for s in self.param_specs)
+        self._max_delay = self._declared_max_delay()
+        self.set_split(split)
+        self._param_centre, self._param_half = normalizer(self.param_specs)
+        self.backend = MujocoBatchBackend(self.build_model(), num_envs, nthread)
+        self.substeps = int(cfg.substeps)
+        self.control_dt = float(cfg.sim_dt) * self.substeps
+        self.max_episode_length = int(cfg.episode_length)
+        self.history_len = int(cfg.history_len)
+        self.spec = ObsSpec(
+            obs_dim=self.obs_dim,
+            history_len=self.history_len,
+            priv_dim=len(self.param_specs) + self.priv_state_dim,
+            critic_dim=self.critic_dim,
+            num_actions=self.num_actions,
+        )
+
+        n, a, f32 = num_envs, self.num_actions, np.float32
+        self.params = np.zeros((n, len(self.param_specs)))
+        self.params_normalized = np.zeros((n, len(self.param_specs)), f32)
+        self.episode_length_buf = np.zeros(n, np.int64)
+        self.episode_return = np.zeros(n, f32)
+        self.metric_sums = np.zeros((n, len(self.episode_metric_names)), f32)
+        self.prev_actions = np.zeros((n, a), f32)
+        self.obs_noise = np.ones(n, f32)
+        self.action_delay = np.zeros(n, np.int64)
+        self.action_queue = np.zeros((n, self._max_delay + 1, a), f32)  # [:, k]: k steps ago
+        self.hist = np.zeros((n, self.history_len, self.obs_dim), f32)
+        self._rows = np.arange(n)
+        self.nan_resets_total = 0
+
+    def _declared_max_delay(self) -> int:
+        if "action_delay" not in self.param_names:
+            return 0
+        spec = self.param_specs[self.param_names.index("action_delay")]
+        return int(max([spec.train[1], spec.nominal] + [b for _, b in spec.heldout]))
+
+    def set_split(self, split: str | Mapping[str, Sequence[Sequence[float]]]) -> None:
+        """Sample dynamics from another split (or explicit ranges) from the next reset on."""
+        sampler = Sampler(self.param_specs, split)
+        if "action_delay" in self.param_names:
+            j = self.param_names.index("action_delay")
+            top = sampler.lo[j] + sampler.width[j] - 1
+            if top.max() > self._max_delay:
+                raise ValueError(f"action_delay up to {int(top.max())} exceeds the declared maximum {self._max_delay}")
+        self.split = split
+        self._sampler = sampler
+
+    def reset(self) -> ObsDict:
+        ids = self._rows
+        self._reset_ids(ids)
+        return self._observe(ids)
+
+    def step(self, actions: torch.Tensor) -> tuple[ObsDict, torch.Tensor, torch.Tensor, dict]:
+        self._check_actions(actions)
+        act = actions.detach().numpy()
+        bad_action = ~np.isfinite(act).all(axis=1)
+        act = np.clip(np.where(bad_action[:, None], 0.0, act), -1.0, 1.0).astype(np.float32)
+
+        self.action_queue = np.roll(self.action_queue, 1, axis=1)
+        self.action_queue[:, 0] = act
+        self.apply_actions(self.action_queue[self._rows, self.action_delay])
+        failed = self.backend.step(self.substeps)
+
+        self.prev_actions = act
+        self.episode_length_buf += 1
+        self.after_physics()
+        reward, terminated, metrics = self.compute_reward(act)
+
+        bad = failed | bad_action
+        n_bad = int(bad.sum())
+        if n_bad:  # not the policy's failure: no reward, truncated, reset below
+            reward = np.where(bad, 0.0, reward).astype(np.float32)
+            terminated = terminated & ~bad
+            metrics = np.where(bad[:, None], 0.0, metrics).astype(np.float32)
+        time_outs = (self.episode_length_buf >= self.max_episode_length) | bad
+        done = terminated | time_outs
+        self.episode_return += reward
+        self.metric_sums += metrics
+
+        self.nan_resets_total += n_bad
+        info = {
+            "time_outs": torch.from_numpy(time_outs),
+            "terminated": torch.from_numpy(terminated),
+            "nan_resets": n_bad,
+            "nan_actions": int(bad_action.sum()),
+        }
+        ids = np.flatnonzero(done)
+        info["episode"] = self._finish_episodes(ids, terminated)
+        if len(ids):
+            self._reset_ids(ids)
+        return self._observe(ids), torch.from_numpy(reward), torch.from_numpy(done), info
+
+    # ---- internals ------------------------------------------------------------------
+    def _check_actions(self, actions: torch.Tensor) -> None:
+        if not isinstance(actions, torch.Tensor):
+            raise ValueError(f"actions must be a torch.Tensor, got {type(actions).__name__}")
+        if actions.dtype != torch.float32:
+            raise ValueError(f"actions must be float32, got {actions.dtype}; cast with .float()")
+        if actions.shape != (self.num_envs, self.num_actions):
+            raise ValueError(
+                f"actions must have shape (num_envs, num_actions) = {(self.num_envs, self.num_actions)}, "
+                f"got {tuple(actions.shape)}"
+            )
+
+    def _finish_episodes(self, ids: np.ndarray, terminated: np.ndarray) -> dict[str, torch.Tensor]:
+        length = self.episode_length_buf[ids]
+        out = {
+            "return": torch.from_numpy(self.episode_return[ids]),
+            "length": torch.from_numpy(length),
+            "terminated": torch.from_numpy(terminated[ids]),
+        }
+        means = self.metric_sums[ids] / np.maximum(length, 1)[:, None]
+        for k, name in enumerate(self.episode_metric_names):
+            out[name] = torch.from_numpy(np.ascontiguousarray(means[:, k]))
+        return out
+
+    def _reset_ids(self, ids: np.ndarray) -> None:
+        params = self._sampler(len(ids), self.rng)
+        self.params[ids] = params
+        self.params_normalized[ids] = (params - self._param_centre) / self._param_half
+        if "action_delay" in self.param_names:
+            self.action_delay[ids] = params[:, self.param_names.index("action_delay")].astype(np.int64)
+        if "obs_noise" in self.param_names:
+            self.obs_noise[ids] = params[:, self.param_names.index("obs_noise")]
+        self.apply_params(ids, params)
+        self.backend.set_const(ids)
+        self.backend.reset(ids)
+        self.reset_state(ids)
+        self.backend.forward(ids)
+        self.episode_length_buf[ids] = 0
+        self.episode_return[ids] = 0.0
+        self.metric_sums[ids] = 0.0
+        self.prev_actions[ids] = 0.0
+        self.action_queue[ids] = 0.0
+
+    def _observe(self, reset_ids: np.ndarray) -> ObsDict:
+        obs = self.compute_obs()
+        # a new array each step: observations already handed out are never mutated
+        hist = np.empty_like(self.hist)
+        hist[:, :-1] = self.hist[:, 1:]
+        hist[:, -1] = obs
+        if len(reset_ids):
+            hist[reset_ids, :-1] = 0.0  # nothing observed before the episode began
+        self.hist = hist
+        priv = np.concatenate([self.params_normalized, self.compute_priv_state()], axis=1)
+        return {
+            "obs": torch.from_numpy(obs),
+            "proprio_hist": torch.from_numpy(hist),
+            "priv_info": torch.from_numpy(priv),
+            "critic": torch.from_numpy(self.compute_critic()),
+        }

@@ -1,0 +1,120 @@
+"""Domain randomization as a plain function of declared ranges.
+
+Each randomized parameter declares a ``train`` interval, ``heldout`` intervals that lie
+outside it, and a ``nominal`` value. A *split* picks which intervals to sample from:
+``train``, ``heldout``, ``nominal`` (every env at the nominal value), or any explicit
+``{name: [[lo, hi], ...]}`` mapping (a fixed value is ``[[v, v]]``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+Interval = tuple[float, float]
+SPLITS = ("train", "heldout", "nominal")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    train: Interval
+    heldout: tuple[Interval, ...]
+    nominal: float
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        lo, hi = self.train
+        if not lo <= hi:
+            raise ValueError(f"parameter {self.name!r}: train range {self.train} has lo > hi")
+        if not self.heldout:
+            raise ValueError(f"parameter {self.name!r}: declare at least one heldout interval")
+        for a, b in self.heldout:
+            if not a <= b:
+                raise ValueError(f"parameter {self.name!r}: heldout interval {(a, b)} has lo > hi")
+            if self.overlaps_train(a, b):
+                raise ValueError(
+                    f"parameter {self.name!r}: heldout interval {(a, b)} overlaps the train range "
+                    f"{self.train}; held-out values must lie outside it"
+                )
+
+    def overlaps_train(self, a: float, b: float) -> bool:
+        lo, hi = self.train
+        if self.integer:  # integers: disjoint sets of whole numbers
+            return not (b < lo or a > hi)
+        return not (b <= lo or a >= hi)
+
+
+def intervals_for(spec: ParamSpec, split: str | Mapping[str, Sequence[Sequence[float]]]) -> list[Interval]:
+    """The intervals one parameter is sampled from under a split."""
+    if isinstance(split, str):
+        if split == "train":
+            return [spec.train]
+        if split == "heldout":
+            return list(spec.heldout)
+        if split == "nominal":
+            return [(spec.nominal, spec.nominal)]
+        raise ValueError(f"unknown split {split!r}: use one of {SPLITS} or a mapping of ranges")
+    if spec.name not in split:  # an explicit mapping leaves other parameters at nominal
+        return [(spec.nominal, spec.nominal)]
+    return [(float(a), float(b)) for a, b in split[spec.name]]
+
+
+def check_split(specs: Sequence[ParamSpec], split: str | Mapping) -> None:
+    """Reject a split naming parameters the task does not randomize."""
+    if isinstance(split, str):
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}: use one of {SPLITS} or a mapping of ranges")
+        return
+    known = {s.name for s in specs}
+    unknown = sorted(set(split) - known)
+    if unknown:
+        raise ValueError(f"ranges name unknown parameters {unknown}; this task randomizes {sorted(known)}")
+
+
+class Sampler:
+    """Vectorized sampling of every parameter under one split (tables built once)."""
+
+    def __init__(self, specs: Sequence[ParamSpec], split: str | Mapping):
+        check_split(specs, split)
+        per = [intervals_for(s, split) for s in specs]
+        k = max((len(iv) for iv in per), default=1)
+        p = len(specs)
+        self.lo = np.zeros((p, k))
+        self.width = np.zeros((p, k))
+        self.cum = np.ones((p, k))  # cumulative choice probabilities, padded with 1
+        for j, (spec, ivs) in enumerate(zip(specs, per)):
+            for m, (a, b) in enumerate(ivs):
+                if spec.integer:  # floor of U[a, b + 1): uniform over the whole numbers
+                    a, b = math.ceil(a), math.floor(b) + 1
+                    if b <= a:
+                        raise ValueError(f"parameter {spec.name!r}: integer interval {ivs[m]} holds no whole number")
+                self.lo[j, m], self.width[j, m] = a, b - a
+            w = self.width[j, : len(ivs)]
+            probs = w / w.sum() if w.sum() > 0 else np.full(len(ivs), 1.0 / len(ivs))
+            self.cum[j, : len(ivs)] = np.cumsum(probs)
+        self.integer = np.array([s.integer for s in specs], dtype=bool)
+        self.heldout = split == "heldout"
+        self.train_lo = np.array([s.train[0] for s in specs])
+        self.train_hi = np.array([s.train[1] for s in specs])
+
+    def __call__(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, P) float64 values. Held-out floats never land on a train endpoint."""
+        p = self.lo.shape[0]
+        choice = (rng.random((n, p, 1)) > self.cum[None, :, :-1]).sum(axis=2)
+        rows = np.arange(p)[None, :]
+        v = self.lo[rows, choice] + self.width[rows, choice] * rng.random((n, p))
+        v = np.where(self.integer, np.floor(v), v)
+        if self.heldout:
+            v = np.where(v == self.train_lo, np.nextafter(v, -np.inf), v)
+            v = np.where(v == self.train_hi, np.nextafter(v, np.inf), v)
+        return v
+
+
+def normalizer(specs: Sequence[ParamSpec]) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, half-width) of the train ranges: (v - centre) / half maps train to [-1, 1]."""
+    centre = np.array([(s.train[0] + s.train[1]) / 2 for s in specs])
+    half = np.array([(s.train[1] - s.train[0]) / 2 for s in specs])
+    return centre, np.where(half == 0, 1.0, half)

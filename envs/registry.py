@@ -1,0 +1,29 @@
+"""Task registry: name -> (config schema, env class). The only place tasks are listed."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from envs.base import BatchedTask
+from envs.tasks.cartpole import CartpoleCfg, CartpoleEnv
+
+TASKS: dict[str, tuple[type, type[BatchedTask]]] = {
+    "cartpole": (CartpoleCfg, CartpoleEnv),
+}
+
+
+def task_entry(name: str) -> tuple[type, type[BatchedTask]]:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; known tasks: {sorted(TASKS)} (choose with task=<name>)")
+    return TASKS[name]
+
+
+def make_env(
+    task_cfg,
+    num_envs: int,
+    seed: int = 0,
+    split: str | Mapping[str, Sequence[Sequence[float]]] = "train",
+    nthread: int = 0,
+) -> BatchedTask:
+    """Build the env a task config describes (``task_cfg.name`` picks the task)."""
+    _, env_cls = task_entry(task_cfg.name)
+    return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)

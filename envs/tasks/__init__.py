@@ -1,0 +1,1 @@
+"""Tasks: each a BatchedTask subclass and the structured schema of its config."""

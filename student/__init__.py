@@ -1,0 +1,1 @@
+"""Stage two: deployable students distilled from the teacher (DAgger) and their export."""

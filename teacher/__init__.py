@@ -1,0 +1,1 @@
+"""Stage one: the PPO teacher that reads privileged information through a latent z."""
