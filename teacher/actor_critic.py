@@ -1,0 +1,86 @@
+"""Actor-critic for PPO, with two actor inputs chosen by config.
+
+- ``privileged`` (the teacher): the actor reads the deployable ``obs`` and a latent
+  ``z = tanh(encoder(priv_info))``; privileged information reaches the actor only through
+  ``z``, so stage two can swap ``z`` for an estimate from proprioception and keep the
+  actor frozen (RMA / HORA).
+- ``history`` (the DR baseline, "Robust" in RMA): the actor reads ``obs`` and features of
+  ``proprio_hist``; nothing privileged.
+
+The critic is asymmetric in both: it reads ``obs``, ``priv_info`` and ``critic``.
+Actions are Gaussian with a state-independent log-std (learned, or set by a schedule).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.distributions import Normal
+
+from envs.contract import ObsSpec
+from teacher.networks import PrivEncoder, history_encoder, mlp
+from teacher.normalizer import RunningNorm
+
+ACTOR_INPUTS = ("privileged", "history")
+
+
+class ActorCritic(nn.Module):
+    def __init__(self, spec: ObsSpec, cfg):
+        super().__init__()
+        if cfg.actor_input not in ACTOR_INPUTS:
+            raise ValueError(f"unknown policy.actor_input {cfg.actor_input!r}; choose one of {ACTOR_INPUTS}")
+        self.spec = spec
+        self.actor_input = cfg.actor_input
+        self.obs_norm = RunningNorm(spec.obs_dim)
+        self.critic_norm = RunningNorm(spec.obs_dim + spec.priv_dim + spec.critic_dim)
+        if self.actor_input == "privileged":
+            self.priv_encoder = PrivEncoder(spec.priv_dim, cfg.priv_encoder_hidden, cfg.latent_dim)
+        else:
+            self.history_encoder = history_encoder(
+                cfg.history_encoder, spec.history_len, spec.obs_dim, cfg.history_hidden, cfg.latent_dim
+            )
+        self.latent_dim = cfg.latent_dim
+        self.actor = mlp(spec.obs_dim + cfg.latent_dim, cfg.actor_hidden, spec.num_actions)
+        self.critic = mlp(spec.obs_dim + spec.priv_dim + spec.critic_dim, cfg.critic_hidden, 1)
+        self.log_std = nn.Parameter(torch.full((spec.num_actions,), math.log(cfg.init_std)))
+        with torch.no_grad():  # small initial actions: the policy starts near zero force
+            self.actor[-1].weight.mul_(0.01)
+            self.actor[-1].bias.zero_()
+
+    @property
+    def input_keys(self) -> tuple[str, ...]:
+        """The obs-dict keys this policy reads (the rollout stores only these)."""
+        if self.actor_input == "privileged":
+            return ("obs", "priv_info", "critic")
+        return ("obs", "proprio_hist", "priv_info", "critic")
+
+    # ---- actor ----------------------------------------------------------------------
+    def latent(self, priv_info: torch.Tensor) -> torch.Tensor:
+        """The teacher's z (privileged actor only)."""
+        return self.priv_encoder(priv_info)
+
+    def actor_from_latent(self, obs: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Mean action from the raw ``obs`` and a latent: the base policy pi(obs, z)."""
+        return self.actor(torch.cat([self.obs_norm(obs), z], dim=-1))
+
+    def features(self, obs: dict) -> torch.Tensor:
+        if self.actor_input == "privileged":
+            return self.latent(obs["priv_info"])
+        return self.history_encoder(self.obs_norm(obs["proprio_hist"]))
+
+    def action_mean(self, obs: dict) -> torch.Tensor:
+        return self.actor_from_latent(obs["obs"], self.features(obs))
+
+    def distribution(self, mean: torch.Tensor) -> Normal:
+        return Normal(mean, self.log_std.exp().expand_as(mean))
+
+    # ---- critic ---------------------------------------------------------------------
+    def value(self, obs: dict) -> torch.Tensor:
+        x = torch.cat([obs["obs"], obs["priv_info"], obs["critic"]], dim=-1)
+        return self.critic(self.critic_norm(x)).squeeze(-1)
+
+    @torch.no_grad()
+    def update_normalizers(self, obs: dict) -> None:
+        self.obs_norm.update(obs["obs"])
+        self.critic_norm.update(torch.cat([obs["obs"], obs["priv_info"], obs["critic"]], dim=-1))

@@ -1,0 +1,157 @@
+"""PPO: the losses as pure functions, the KL-driven controllers, and one update.
+
+Two objectives (``ppo.objective``):
+- ``clip`` (PPO-Clip, default): -E[min(r A, clip(r, 1-eps, 1+eps) A)];
+- ``kl`` (PPO-KL, adaptive penalty): -E[r A] + beta KL(old || new), with beta halved when
+  the measured KL < d_targ / 1.5 and doubled when it is > 1.5 d_targ (Schulman et al. 2017).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from teacher.actor_critic import ActorCritic
+from teacher.storage import RolloutStorage
+
+OBJECTIVES = ("clip", "kl")
+LR_SCHEDULES = ("adaptive", "fixed", "linear")
+
+
+def clipped_surrogate(log_probs, old_log_probs, advantages, clip: float) -> torch.Tensor:
+    """PPO-Clip policy loss (to minimize)."""
+    ratio = torch.exp(log_probs - old_log_probs)
+    return -torch.min(ratio * advantages, ratio.clamp(1.0 - clip, 1.0 + clip) * advantages).mean()
+
+
+def kl_penalized_surrogate(log_probs, old_log_probs, advantages, kl, beta: float) -> torch.Tensor:
+    """PPO-KL policy loss (to minimize): -E[r A] + beta E[KL(old || new)]."""
+    ratio = torch.exp(log_probs - old_log_probs)
+    return -(ratio * advantages).mean() + beta * kl.mean()
+
+
+def gaussian_kl(mu_old, sigma_old, mu, sigma) -> torch.Tensor:
+    """KL(old || new) of diagonal Gaussians, summed over action dimensions: (B,)."""
+    return (
+        torch.log(sigma / sigma_old) + (sigma_old**2 + (mu_old - mu) ** 2) / (2.0 * sigma**2) - 0.5
+    ).sum(-1)
+
+
+def clipped_value_loss(values, old_values, returns, clip: float | None) -> torch.Tensor:
+    if clip is None:
+        return (returns - values).pow(2).mean()
+    clipped = old_values + (values - old_values).clamp(-clip, clip)
+    return torch.max((returns - values).pow(2), (returns - clipped).pow(2)).mean()
+
+
+def next_beta(beta: float, kl: float, kl_target: float) -> float:
+    """Schulman et al.'s adaptive penalty coefficient."""
+    if kl < kl_target / 1.5:
+        return beta / 2.0
+    if kl > kl_target * 1.5:
+        return beta * 2.0
+    return beta
+
+
+def next_adaptive_lr(lr: float, kl: float, desired_kl: float, lo: float = 1e-5, hi: float = 1e-2) -> float:
+    """rsl_rl / rl-games schedule: shrink the step when the policy moved too far."""
+    if kl > 2.0 * desired_kl:
+        return max(lo, lr / 1.5)
+    if 0.0 < kl < desired_kl / 2.0:
+        return min(hi, lr * 1.5)
+    return lr
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> float:
+    var = returns.var()
+    return float("nan") if var == 0 else float(1.0 - (returns - values).var() / var)
+
+
+@dataclass
+class UpdateStats:
+    policy_loss: float
+    value_loss: float
+    entropy: float
+    approx_kl: float
+    kl: float
+    clip_fraction: float
+    explained_variance: float
+    learning_rate: float
+    beta: float
+
+
+class PPO:
+    def __init__(self, policy: ActorCritic, cfg, seed: int):
+        if cfg.objective not in OBJECTIVES:
+            raise ValueError(f"unknown ppo.objective {cfg.objective!r}; choose one of {OBJECTIVES}")
+        if cfg.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown ppo.lr_schedule {cfg.lr_schedule!r}; choose one of {LR_SCHEDULES}")
+        self.policy = policy
+        self.cfg = cfg
+        self.learning_rate = cfg.learning_rate
+        self.beta = cfg.init_beta
+        self.optimizer = torch.optim.Adam(policy.parameters(), lr=self.learning_rate)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.learning_rate = lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def update(self, storage: RolloutStorage) -> UpdateStats:
+        cfg, policy = self.cfg, self.policy
+        sums = dict(policy=0.0, value=0.0, entropy=0.0, approx_kl=0.0, kl=0.0, clip=0.0)
+        n = 0
+        for mb in storage.minibatches(cfg.num_minibatches, cfg.epochs, self.generator):
+            adv = mb["advantages"]
+            if cfg.normalize_advantage:
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            mean = policy.action_mean(mb["obs"])
+            dist = policy.distribution(mean)
+            log_probs = dist.log_prob(mb["actions"]).sum(-1)
+            entropy = dist.entropy().sum(-1).mean()
+            values = policy.value(mb["obs"])
+            kl = gaussian_kl(mb["mu"], mb["sigma"], mean, dist.stddev)
+
+            if cfg.lr_schedule == "adaptive":
+                self.set_learning_rate(next_adaptive_lr(self.learning_rate, kl.mean().item(), cfg.desired_kl))
+
+            if cfg.objective == "clip":
+                policy_loss = clipped_surrogate(log_probs, mb["log_probs"], adv, cfg.clip)
+            else:
+                policy_loss = kl_penalized_surrogate(log_probs, mb["log_probs"], adv, kl, self.beta)
+            value_loss = clipped_value_loss(
+                values, mb["values"], mb["returns"], cfg.clip if cfg.clip_value_loss else None
+            )
+            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+            self.optimizer.step()
+
+            with torch.no_grad():
+                log_ratio = log_probs - mb["log_probs"]
+                sums["approx_kl"] += float(((log_ratio.exp() - 1) - log_ratio).mean())
+                sums["clip"] += float(((log_ratio.exp() - 1).abs() > cfg.clip).float().mean())
+            sums["policy"] += policy_loss.item()
+            sums["value"] += value_loss.item()
+            sums["entropy"] += entropy.item()
+            sums["kl"] += kl.mean().item()
+            n += 1
+
+        mean_kl = sums["kl"] / n
+        if cfg.objective == "kl":
+            self.beta = next_beta(self.beta, mean_kl, cfg.kl_target)
+        return UpdateStats(
+            policy_loss=sums["policy"] / n,
+            value_loss=sums["value"] / n,
+            entropy=sums["entropy"] / n,
+            approx_kl=sums["approx_kl"] / n,
+            kl=mean_kl,
+            clip_fraction=sums["clip"] / n,
+            explained_variance=explained_variance(storage.values.flatten(), storage.returns.flatten()),
+            learning_rate=self.learning_rate,
+            beta=self.beta,
+        )

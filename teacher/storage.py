@@ -1,0 +1,66 @@
+"""Rollout storage: one horizon of transitions from all envs, (T, N, ...)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+
+class RolloutStorage:
+    def __init__(self, horizon: int, num_envs: int, obs_shapes: dict[str, tuple[int, ...]], num_actions: int):
+        T, N = horizon, num_envs
+        self.horizon, self.num_envs = T, N
+        self.obs = {k: torch.zeros(T, N, *shape) for k, shape in obs_shapes.items()}
+        self.actions = torch.zeros(T, N, num_actions)
+        self.log_probs = torch.zeros(T, N)
+        self.values = torch.zeros(T, N)
+        self.mu = torch.zeros(T, N, num_actions)
+        self.sigma = torch.zeros(T, N, num_actions)
+        self.rewards = torch.zeros(T, N)
+        self.dones = torch.zeros(T, N, dtype=torch.bool)
+        self.time_outs = torch.zeros(T, N, dtype=torch.bool)
+        self.advantages = torch.zeros(T, N)
+        self.returns = torch.zeros(T, N)
+        self.step = 0
+
+    def add(self, obs: dict, actions, log_probs, values, mu, sigma, rewards, dones, time_outs) -> None:
+        t = self.step
+        if t >= self.horizon:
+            raise RuntimeError("rollout storage is full: call clear() after each update")
+        for k, buf in self.obs.items():
+            buf[t].copy_(obs[k])
+        self.actions[t] = actions
+        self.log_probs[t] = log_probs
+        self.values[t] = values
+        self.mu[t] = mu
+        self.sigma[t] = sigma
+        self.rewards[t] = rewards
+        self.dones[t] = dones
+        self.time_outs[t] = time_outs
+        self.step += 1
+
+    def clear(self) -> None:
+        self.step = 0
+
+    def minibatches(self, num_minibatches: int, epochs: int, generator: torch.Generator) -> Iterator[dict]:
+        """Shuffled minibatches over all T * N transitions, ``epochs`` passes."""
+        total = self.horizon * self.num_envs
+        size = total // num_minibatches
+        flat = {
+            "obs": {k: v.flatten(0, 1) for k, v in self.obs.items()},
+            "actions": self.actions.flatten(0, 1),
+            "log_probs": self.log_probs.flatten(),
+            "values": self.values.flatten(),
+            "mu": self.mu.flatten(0, 1),
+            "sigma": self.sigma.flatten(0, 1),
+            "advantages": self.advantages.flatten(),
+            "returns": self.returns.flatten(),
+        }
+        for _ in range(epochs):
+            perm = torch.randperm(total, generator=generator)
+            for i in range(num_minibatches):
+                idx = perm[i * size : (i + 1) * size]
+                yield {
+                    k: ({kk: vv[idx] for kk, vv in v.items()} if isinstance(v, dict) else v[idx])
+                    for k, v in flat.items()
+                }

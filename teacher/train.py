@@ -1,0 +1,198 @@
+"""Stage one: train a PPO teacher (or, with policy.actor_input=history, the DR baseline).
+
+    python -m teacher.train [hydra overrides]      (scripts/train_teacher.sh wraps this)
+
+The loop, top to bottom: collect ``horizon`` steps from every env with the current
+policy; bootstrap time-outs and compute GAE; run the PPO update; update the input
+normalizers on the rollout; log every diagnostic; checkpoint.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from envs import make_env
+from envs.config import compose
+from teacher.actor_critic import ActorCritic
+from teacher.config import TeacherCfg  # noqa: F401  (registers the schema)
+from teacher.gae import bootstrap_time_outs, compute_gae
+from teacher.logger import Logger
+from teacher.ppo import PPO
+from teacher.runs import (
+    CheckpointError,
+    check_same,
+    load_checkpoint,
+    prepare_run_dir,
+    save_checkpoint,
+    write_summary,
+)
+from teacher.storage import RolloutStorage
+
+STD_SCHEDULES = ("learned", "linear")
+
+
+def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec) -> dict:
+    return {
+        "stage": "teacher",
+        "task": cfg.task.name,
+        "obs_spec": spec.as_dict(),
+        "policy_cfg": OmegaConf.to_container(cfg.policy),
+        "model": policy.state_dict(),
+        "optimizer": ppo.optimizer.state_dict(),
+        "ppo_state": {"learning_rate": ppo.learning_rate, "beta": ppo.beta},
+        "iteration": iteration,
+        "env_steps": env_steps,
+        "best_return": best_return,
+        "rng": torch.get_rng_state(),
+    }
+
+
+def load_policy(ckpt: dict, spec, task_name: str, policy_cfg) -> ActorCritic:
+    """Rebuild a policy from a checkpoint; any mismatch with the config is an error."""
+    check_same("the task", ckpt["task"], task_name)
+    check_same("the task's observation layout", ckpt["obs_spec"], spec.as_dict())
+    check_same("the policy config", ckpt["policy_cfg"], policy_cfg)
+    policy = ActorCritic(spec, OmegaConf.create(ckpt["policy_cfg"]))
+    policy.load_state_dict(ckpt["model"], strict=True)
+    return policy
+
+
+def train(cfg: DictConfig) -> dict:
+    if cfg.policy.std_schedule not in STD_SCHEDULES:
+        raise ValueError(f"unknown policy.std_schedule {cfg.policy.std_schedule!r}; choose one of {STD_SCHEDULES}")
+    stage = "teacher" if cfg.policy.actor_input == "privileged" else "dr"
+    run_dir = prepare_run_dir(cfg, stage)
+    torch.manual_seed(cfg.seed)
+    env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed, nthread=cfg.nthread)
+    policy = ActorCritic(env.spec, cfg.policy)
+    ppo = PPO(policy, cfg.ppo, seed=cfg.seed)
+
+    start, env_steps, best_return = 0, 0, -math.inf
+    if cfg.resume:
+        ckpt = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+        policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
+        ppo = PPO(policy, cfg.ppo, seed=cfg.seed + ckpt["iteration"])
+        ppo.optimizer.load_state_dict(ckpt["optimizer"])
+        ppo.set_learning_rate(ckpt["ppo_state"]["learning_rate"])
+        ppo.beta = ckpt["ppo_state"]["beta"]
+        start, env_steps, best_return = ckpt["iteration"], ckpt["env_steps"], ckpt["best_return"]
+        torch.set_rng_state(ckpt["rng"])
+        if start >= cfg.max_iterations:
+            raise CheckpointError(f"{run_dir} already ran {start} iterations; raise max_iterations to continue it")
+
+    p = cfg.ppo
+    shapes = {k: tuple(s) for k, s in {
+        "obs": (env.spec.obs_dim,),
+        "proprio_hist": (env.spec.history_len, env.spec.obs_dim),
+        "priv_info": (env.spec.priv_dim,),
+        "critic": (env.spec.critic_dim,),
+    }.items() if k in policy.input_keys}
+    storage = RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
+    logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start)
+    returns = deque(maxlen=cfg.log.return_window)
+    lengths = deque(maxlen=cfg.log.return_window)
+    t_start = time.perf_counter()
+    mean_return = float("nan")
+    obs = env.reset()
+
+    for it in range(start, cfg.max_iterations):
+        frac = it / cfg.max_iterations
+        if cfg.policy.std_schedule == "linear":
+            std = cfg.policy.init_std + (cfg.policy.final_std - cfg.policy.init_std) * frac
+            policy.log_std.requires_grad_(False)
+            policy.log_std.fill_(math.log(std))
+        if p.lr_schedule == "linear":
+            ppo.set_learning_rate(p.learning_rate * (1.0 - frac))
+
+        # 1. rollout
+        t0 = time.perf_counter()
+        nan_resets = 0
+        with torch.no_grad():
+            for _ in range(p.horizon):
+                mean = policy.action_mean(obs)
+                dist = policy.distribution(mean)
+                actions = dist.sample()
+                values = policy.value(obs)
+                next_obs, rewards, dones, info = env.step(actions)
+                storage.add(obs, actions, dist.log_prob(actions).sum(-1), values, mean, dist.stddev,
+                            rewards, dones, info["time_outs"])
+                nan_resets += info["nan_resets"]
+                returns.extend(info["episode"]["return"].tolist())
+                lengths.extend(info["episode"]["length"].tolist())
+                obs = next_obs
+            # 2. advantages
+            last_values = policy.value(obs)
+            rewards = bootstrap_time_outs(storage.rewards, storage.values, storage.time_outs, p.gamma)
+            storage.advantages, storage.returns = compute_gae(
+                rewards, storage.values, storage.dones, last_values, p.gamma, p.lam
+            )
+        collect_s = time.perf_counter() - t0
+
+        # 3. update, then the normalizers (fixed during a rollout and its update)
+        t1 = time.perf_counter()
+        stats = ppo.update(storage)
+        policy.update_normalizers({k: v.flatten(0, 1) for k, v in storage.obs.items()})
+        storage.clear()
+        update_s = time.perf_counter() - t1
+
+        # 4. log and checkpoint
+        steps = p.horizon * cfg.num_envs
+        env_steps += steps
+        if returns:
+            mean_return = sum(returns) / len(returns)
+        metrics = {
+            "mean_return": mean_return,
+            "mean_episode_length": sum(lengths) / len(lengths) if lengths else float("nan"),
+            **{k: v for k, v in stats.__dict__.items()},
+            "action_std": policy.log_std.exp().mean().item(),
+            "env_steps": env_steps,
+            "steps_per_s": steps / (collect_s + update_s),
+            "env_steps_per_s": steps / collect_s,
+            "collect_s": collect_s,
+            "update_s": update_s,
+            "nan_resets": nan_resets,
+            "wall_s": time.perf_counter() - t_start,
+        }
+        logger.log(it, metrics)
+        done = it + 1 == cfg.max_iterations
+        if returns and len(returns) == returns.maxlen and mean_return > best_return:
+            best_return = mean_return
+            save_checkpoint(run_dir / "checkpoints" / "best.pt",
+                            checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec))
+        if done or (it + 1) % cfg.save_every == 0:
+            save_checkpoint(run_dir / "checkpoints" / "last.pt",
+                            checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec))
+    logger.close()
+
+    if not (run_dir / "checkpoints" / "best.pt").exists():  # too short to fill the window
+        save_checkpoint(run_dir / "checkpoints" / "best.pt",
+                        checkpoint_payload(policy, ppo, cfg, cfg.max_iterations, env_steps, mean_return, env.spec))
+    summary = {
+        "stage": stage,
+        "task": cfg.task.name,
+        "mean_return": mean_return,
+        "best_return": best_return if best_return > -math.inf else mean_return,
+        "env_steps": env_steps,
+        "iterations": cfg.max_iterations,
+        "wall_s": time.perf_counter() - t_start,
+        "nan_resets_total": env.nan_resets_total,
+    }
+    write_summary(run_dir, summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = compose("teacher", sys.argv[1:] if argv is None else argv)
+    summary = train(cfg)
+    print(f"teacher run: {cfg.run_dir}")
+    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in summary.items()})
+
+
+if __name__ == "__main__":
+    main()
