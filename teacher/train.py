@@ -63,6 +63,21 @@ def load_policy(ckpt: dict, spec, task_name: str, policy_cfg) -> ActorCritic:
     return policy
 
 
+def load_run(run_dir: str | Path, checkpoint: str = "best", stage: str = "teacher"):
+    """(config, policy, spec) of a finished PPO run (teacher or DR); the policy is frozen."""
+    from teacher.runs import load_run_config
+
+    cfg = load_run_config(run_dir, stage)
+    ckpt = load_checkpoint(Path(run_dir) / "checkpoints" / f"{checkpoint}.pt")
+    if ckpt.get("stage") != "teacher":
+        raise CheckpointError(f"{run_dir} holds a {ckpt.get('stage')!r} checkpoint, not a PPO (teacher/DR) one")
+    env = make_env(cfg.task, num_envs=1)
+    policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy).eval()
+    for p in policy.parameters():
+        p.requires_grad_(False)
+    return cfg, policy, env.spec
+
+
 def train(cfg: DictConfig) -> dict:
     if cfg.policy.std_schedule not in STD_SCHEDULES:
         raise ValueError(f"unknown policy.std_schedule {cfg.policy.std_schedule!r}; choose one of {STD_SCHEDULES}")

@@ -195,6 +195,19 @@ class CartpoleEnv(BatchedTask):
         x, th, xd, thd = self._state()
         return np.stack([x / c["track_limit"], th / c["max_angle"], xd / 2.0, thd / 4.0], axis=1).astype(np.float32)
 
+    def deploy_description(self) -> dict:
+        """What a robot-side runtime needs to know about inputs and outputs (deploy.json)."""
+        return {
+            "obs_fields": [
+                {"name": "cart_pos", "unit": "m"},
+                {"name": "pole_angle", "unit": "rad", "note": "0 is upright"},
+                {"name": "target_pos", "unit": "m"},
+                {"name": "prev_action", "unit": "1", "note": "the action applied at the previous control step"},
+            ],
+            "action_fields": [{"name": "cart_force", "unit": "N", "scale": self.c["max_force"], "range": [-1.0, 1.0]}],
+            "control_rate_hz": 1.0 / self.control_dt,
+        }
+
     def compute_critic(self) -> np.ndarray:
         x, th, xd, thd = self._state()
         phase = (self.episode_length_buf % self._period) / self._period
