@@ -68,6 +68,8 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", stage: str = "teache
     from teacher.runs import load_run_config
 
     cfg = load_run_config(run_dir, stage)
+    if "policy" not in cfg or "ppo" not in cfg:
+        raise CheckpointError(f"{run_dir} is not a PPO (teacher/DR) run: its config has no policy/ppo section")
     ckpt = load_checkpoint(Path(run_dir) / "checkpoints" / f"{checkpoint}.pt")
     if ckpt.get("stage") != "teacher":
         raise CheckpointError(f"{run_dir} holds a {ckpt.get('stage')!r} checkpoint, not a PPO (teacher/DR) one")

@@ -11,3 +11,15 @@ from envs.config import load_task_cfg  # noqa: E402
 @pytest.fixture(scope="session")
 def cartpole_cfg():
     return load_task_cfg("cartpole")
+
+
+@pytest.fixture(scope="session")
+def trained_teacher(tmp_path_factory):
+    """A cartpole teacher trained once per test session (~1M env steps, about a minute)."""
+    from envs.config import compose
+    from teacher.train import train
+
+    run = tmp_path_factory.mktemp("teacher") / "run"
+    summary = train(compose("teacher", ["max_iterations=60", f"run_dir={run}", "log.progress=false",
+                                        "log.tensorboard=false", "log.print_every=0"]))
+    return run, summary

@@ -73,13 +73,12 @@ def test_both_objectives_run(tmp_path, objective):
 
 
 @pytest.mark.learning
-def test_teacher_learns_cartpole(tmp_path):
-    """60 iterations x 16 steps x 1024 envs (~1M steps, well under 3 minutes on 2 cores).
+def test_teacher_learns_cartpole(trained_teacher):
+    """60 iterations x 16 steps x 1024 envs (~1M steps, about a minute on 2 cores).
 
     A random policy scores about 20 (the pole falls within ~40 steps); a PPO with the
     advantage sign flipped learns to fall faster. Keeping the pole up for most of the
     500-step episode while tracking is needed to pass 200.
     """
-    s = train(compose("teacher", ["max_iterations=60", f"run_dir={tmp_path}/r", "log.progress=false",
-                                  "log.tensorboard=false"]))
-    assert s["mean_return"] > 200, s
+    _, summary = trained_teacher
+    assert summary["mean_return"] > 200, summary

@@ -1,0 +1,118 @@
+"""Evaluate policies from run dirs on the same dynamics with the same seeds (paired).
+
+    python -m evaluation.evaluate 'runs=[<run dir>,...]' [overrides]
+
+Splits: the task's ``train`` and ``heldout`` ranges (one episode per env), any named extra
+ranges, and a sweep of each randomized parameter alone (the others at nominal). Writes
+``report.json``, ``report.md``, ``sweep_<param>.png`` and ``episodes.h5`` to ``out_dir``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import h5py
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from envs import make_env
+from envs.config import compose
+from envs.rollout import run_episodes
+from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
+from evaluation.metrics import combine_seeds, summarize
+from evaluation.policies import load_policies
+from evaluation.report import markdown, write_report
+from teacher.runs import atomic_write_text
+
+
+def sweep_values(spec, points: int) -> list[float]:
+    """Evenly spaced values over all declared (train and held-out) values of a parameter."""
+    lo = min([spec.train[0]] + [a for a, _ in spec.heldout])
+    hi = max([spec.train[1]] + [b for _, b in spec.heldout])
+    if spec.integer:
+        return [float(v) for v in range(int(lo), int(hi) + 1)]
+    return [float(v) for v in np.linspace(lo, hi, points)]
+
+
+def evaluate(cfg: DictConfig) -> dict:
+    t0 = time.perf_counter()
+    if not cfg.runs:
+        raise ValueError("runs is empty: pass runs=[<run dir>,...]")
+    first_task = OmegaConf.load(Path(cfg.runs[0]) / "config.yaml").task if (Path(cfg.runs[0]) / "config.yaml").is_file() else None
+    if first_task is None:
+        raise FileNotFoundError(f"{cfg.runs[0]} is not a run dir (no config.yaml)")
+    policies, task_cfg = [], first_task
+    for run in cfg.runs:
+        loaded, run_task = load_policies(run, first_task.name)
+        if OmegaConf.to_container(run_task) != OmegaConf.to_container(first_task):
+            raise ValueError(f"{run} was trained on a different {first_task.name} config than {cfg.runs[0]}")
+        policies += loaded
+    out_dir = Path(cfg.out_dir or f"runs/eval/{first_task.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg))
+
+    splits = {s: s for s in cfg.splits}
+    splits.update({name: OmegaConf.to_container(r) for name, r in cfg.ranges.items()})
+    per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    episodes_file = h5py.File(out_dir / "episodes.h5", "w")
+    for split_name, split in splits.items():
+        for k, pol in enumerate(policies):
+            # a fresh env with the same seed for each policy: the same dynamics and initial states
+            env = make_env(task_cfg, num_envs=cfg.episodes, seed=cfg.seed, split=split, nthread=cfg.nthread)
+            records = run_episodes(env, pol.act)
+            summary = summarize(records, env.control_dt, env.episode_metric_names)
+            per_run[(split_name, pol.name)].append({**summary, "run_dir": pol.run_dir, "deployable": pol.deployable})
+            group = episodes_file.create_group(f"{split_name}/{pol.name}_{k}")
+            group.attrs["run_dir"] = pol.run_dir
+            for key, v in records.items():
+                group.create_dataset(key, data=v.numpy())
+        episodes_file[split_name].attrs["param_names"] = list(env.param_names)
+    episodes_file.close()
+
+    rows = []
+    for (split_name, name), runs in per_run.items():
+        ret = np.array([r["return_mean"] for r in runs])
+        row = {k: v for k, v in runs[0].items() if k != "run_dir"}
+        if len(runs) > 1:  # pool episodes across seeds: means of the per-run means
+            for key in row:
+                if isinstance(row[key], float) and key != "return_ci95":
+                    vals = [r[key] for r in runs if r[key] is not None]
+                    row[key] = float(np.mean(vals)) if vals else None
+            row["return_mean"] = float(ret.mean())
+            row["episodes"] = sum(r["episodes"] for r in runs)
+        rows.append({"policy": name, "split": split_name, **row, **combine_seeds(runs),
+                     "run_dirs": [r["run_dir"] for r in runs]})
+
+    sweeps: dict[str, dict[str, list]] = {}
+    train_ranges = {}
+    if cfg.sweep:
+        specs = make_env(task_cfg, num_envs=1).param_specs
+        for spec in specs:
+            train_ranges[spec.name] = spec.train
+            curves: dict[str, list] = defaultdict(list)
+            for value in sweep_values(spec, cfg.sweep_points):
+                for pol in policies:
+                    env = make_env(task_cfg, num_envs=cfg.sweep_episodes, seed=cfg.seed,
+                                   split={spec.name: [[value, value]]}, nthread=cfg.nthread)
+                    s = summarize(run_episodes(env, pol.act), env.control_dt, env.episode_metric_names)
+                    curves[pol.name].append((value, s["return_mean"], s["return_ci95"]))
+            sweeps[spec.name] = dict(curves)
+
+    report = {"task": task_cfg.name, "rows": rows, "sweeps": sweeps, "wall_s": time.perf_counter() - t0,
+              "seed": cfg.seed}
+    write_report(report, sweeps, train_ranges, out_dir)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    cfg = compose("evaluate", sys.argv[1:] if argv is None else argv)
+    report = evaluate(cfg)
+    out = cfg.out_dir
+    print(markdown(report))
+    print(f"report: {out or 'runs/eval'} ({report['wall_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

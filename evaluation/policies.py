@@ -1,0 +1,78 @@
+"""Policies to evaluate, loaded from run dirs: each a name and a function of the obs dict.
+
+- a teacher run gives ``oracle`` (the teacher with the true ``priv_info``) and ``noadapt``
+  (its base actor with z fixed to the mean z over training-split states);
+- a DR run (PPO with the history actor) gives ``dr``;
+- a student run gives ``dagger`` or ``adapt``.
+Deployable policies are called with ``proprio_hist`` alone.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from envs import make_env
+from student.distill import load_student
+from student.policy import ConstantLatent, DeployablePolicy
+from teacher.runs import CheckpointError, load_checkpoint, load_run_config
+from teacher.train import load_run
+
+
+@dataclass
+class EvalPolicy:
+    name: str
+    run_dir: str
+    act: Callable[[dict], torch.Tensor]
+    deployable: bool
+
+
+def deployable(policy: DeployablePolicy) -> Callable[[dict], torch.Tensor]:
+    return lambda obs: policy(obs["proprio_hist"])
+
+
+@torch.no_grad()
+def mean_training_latent(teacher, task_cfg, num_envs: int = 256, seed: int = 12345) -> torch.Tensor:
+    """Mean z over states the teacher visits on the training split (the NoAdapt latent)."""
+    env = make_env(task_cfg, num_envs=num_envs, seed=seed)
+    obs, zs = env.reset(), []
+    for _ in range(env.max_episode_length // 2):
+        zs.append(teacher.latent(obs["priv_info"]))
+        obs, *_ = env.step(teacher.action_mean(obs))
+    return torch.cat(zs).mean(0)
+
+
+def history_actor_as_deployable(policy) -> DeployablePolicy:
+    """A PPO history actor (DR) as a DeployablePolicy: the same modules, proprio only."""
+    return DeployablePolicy(copy.deepcopy(policy.obs_norm), copy.deepcopy(policy.history_encoder),
+                            copy.deepcopy(policy.actor)).eval()
+
+
+def load_policies(run_dir: str | Path, task_name: str) -> tuple[list[EvalPolicy], object]:
+    """The policies a run dir holds, and its task config."""
+    run_dir = str(run_dir)
+    ckpt_dir = Path(run_dir) / "checkpoints"
+    stage = load_checkpoint(ckpt_dir / ("last.pt")).get("stage")
+    if stage == "teacher":
+        cfg, policy, spec = load_run(run_dir, "best")
+        if cfg.task.name != task_name:
+            raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
+        if policy.actor_input == "history":
+            return [EvalPolicy("dr", run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
+        z = mean_training_latent(policy, cfg.task)
+        noadapt = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(z), copy.deepcopy(policy.actor)).eval()
+        return [
+            EvalPolicy("oracle", run_dir, lambda obs: policy.action_mean(obs).clamp(-1, 1), False),
+            EvalPolicy("noadapt", run_dir, deployable(noadapt), True),
+        ], cfg.task
+    if stage == "student":
+        cfg = load_run_config(run_dir, "student")
+        if cfg.task.name != task_name:
+            raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
+        spec = make_env(cfg.task, num_envs=1).spec
+        student = load_student(run_dir, spec, cfg.task.name)
+        return [EvalPolicy(cfg.method, run_dir, deployable(student), True)], cfg.task
+    raise CheckpointError(f"{run_dir}: unknown checkpoint stage {stage!r}")

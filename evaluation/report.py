@@ -1,0 +1,75 @@
+"""report.json, report.md (RMA-style tables, one per split) and sweep plots."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from teacher.runs import atomic_write_text  # noqa: E402
+
+ORDER = ["oracle", "adapt", "dagger", "dr", "noadapt"]
+
+
+def _order(name: str) -> tuple:
+    return (ORDER.index(name) if name in ORDER else len(ORDER), name)
+
+
+def fmt(v, digits=3) -> str:
+    return "-" if v is None or v != v else f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:.0f}"
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# Evaluation on `{report['task']}`", ""]
+    splits = sorted({r["split"] for r in report["rows"]}, key=lambda s: (s != "train", s != "heldout", s))
+    for split in splits:
+        rows = sorted([r for r in report["rows"] if r["split"] == split], key=lambda r: _order(r["policy"]))
+        oracle = next((r for r in rows if r["policy"] == "oracle"), None)
+        extra = [k for k in rows[0] if k.endswith("_mean") and k != "return_mean"] if rows else []
+        lines += [f"## Split: {split}", "",
+                  "| policy | deployable | return (95% CI) | / oracle | success rate | time to failure (s) | "
+                  + " | ".join(extra) + " | episodes | seeds |",
+                  "|---|---|---|---|---|---|" + "---|" * len(extra) + "---|---|"]
+        for r in rows:
+            frac = r["return_mean"] / oracle["return_mean"] if oracle and oracle["return_mean"] else None
+            seeds = f"{r['seeds']} ({fmt(r['seed_return_mean'])} ± {fmt(r['seed_return_ci95'])})" if r["seeds"] > 1 else "1"
+            lines.append(
+                f"| {r['policy']} | {'yes' if r['deployable'] else 'no (privileged)'} | "
+                f"{fmt(r['return_mean'], 4)} ± {fmt(r['return_ci95'], 2)} | {fmt(frac)} | "
+                f"{fmt(r['success_rate'])} | {fmt(r['time_to_failure_s'])} | "
+                + " | ".join(fmt(r[k]) for k in extra) + f" | {r['episodes']} | {seeds} |"
+            )
+        lines.append("")
+    lines += ["Returns are means over episodes (one per env, paired: the same seeds give every policy the same "
+              "dynamics samples and initial states); ± is the 95% interval over episodes. With several training "
+              "seeds per policy, 'seeds' gives the mean over seeds and its 95% interval.", ""]
+    return "\n".join(lines)
+
+
+def plot_sweeps(sweeps: dict, train_ranges: dict, out_dir: Path) -> list[Path]:
+    paths = []
+    for param, curves in sweeps.items():
+        fig, ax = plt.subplots(figsize=(5, 3.4))
+        lo, hi = train_ranges[param]
+        ax.axvspan(lo, hi, color="0.85", label="train range")
+        for policy in sorted(curves, key=_order):
+            xs, ys, cis = zip(*curves[policy])
+            ax.errorbar(xs, ys, yerr=cis, marker="o", ms=3, capsize=2, label=policy)
+        ax.set_xlabel(param)
+        ax.set_ylabel("mean return")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out_dir / f"sweep_{param}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def write_report(report: dict, sweeps: dict, train_ranges: dict, out_dir: Path) -> None:
+    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(out_dir / "report.md", markdown(report))
+    plot_sweeps(sweeps, train_ranges, out_dir)

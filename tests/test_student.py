@@ -1,0 +1,138 @@
+"""Stage two: the privileged-leak guarantee, export parity, and both methods learning."""
+import inspect
+import json
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from envs import make_env
+from envs.config import ConfigError, compose
+from envs.rollout import run_episodes
+from student.dataset import read_dataset
+from student.distill import distill, load_student
+from student.policy import DeployablePolicy
+from student.runtime import PolicyRuntime
+from teacher.runs import CheckpointError, load_run_config
+
+QUIET = ["log.progress=false", "log.tensorboard=false", "log.print_every=0"]
+
+
+@pytest.fixture(scope="module")
+def students(trained_teacher, tmp_path_factory):
+    teacher_run, _ = trained_teacher
+    out = {}
+    for method in ("dagger", "adapt"):
+        run = tmp_path_factory.mktemp(method) / "run"
+        extra = [f"dataset_path={run.parent / 'data.h5'}"] if method == "dagger" else []
+        summary = distill(compose("student", [f"teacher={teacher_run}", f"method={method}", f"run_dir={run}",
+                                              "iterations=20", "eval_envs=256", *extra, *QUIET]))
+        out[method] = (run, summary)
+    return out
+
+
+def test_deployable_forward_takes_only_proprio_hist():
+    params = list(inspect.signature(DeployablePolicy.forward).parameters)
+    assert params == ["self", "proprio_hist"]
+
+
+@pytest.mark.parametrize("method", ["dagger", "adapt"])
+def test_changing_priv_info_cannot_change_the_action(students, method):
+    run, _ = students[method]
+    cfg = load_run_config(run, "student")
+    env = make_env(cfg.task, num_envs=64, seed=5)
+    policy = load_student(run, env.spec, cfg.task.name)
+    obs = env.reset()
+    for _ in range(20):
+        obs, *_ = env.step(policy(obs["proprio_hist"]))
+    with torch.no_grad():
+        a = policy(obs["proprio_hist"])
+        # the same history with every privileged input scrambled: nothing can reach the policy
+        scrambled = dict(obs, priv_info=torch.randn_like(obs["priv_info"]) * 10, critic=torch.randn_like(obs["critic"]))
+        b = policy(scrambled["proprio_hist"])
+        c = policy(obs["proprio_hist"] + 0.1)  # while proprioception does matter
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("method", ["dagger", "adapt"])
+def test_onnx_export_matches_torch(students, method):
+    run, summary = students[method]
+    export = run / "export"
+    deploy = json.loads((export / "deploy.json").read_text())
+    assert deploy["history_len"] == 30 and deploy["control_rate_hz"] == pytest.approx(50.0)
+    assert [f["name"] for f in deploy["obs_fields"]] == ["cart_pos", "pole_angle", "target_pos", "prev_action"]
+    cfg = load_run_config(run, "student")
+    env = make_env(cfg.task, num_envs=128, seed=9)
+    policy = load_student(run, env.spec, cfg.task.name)
+    obs = env.reset()
+    for _ in range(40):
+        obs, *_ = env.step(policy(obs["proprio_hist"]))
+    hist = obs["proprio_hist"]
+    session = ort.InferenceSession(str(export / "policy.onnx"), providers=["CPUExecutionProvider"])
+    onnx_out = session.run(["action"], {"proprio_hist": hist.numpy()})[0]
+    scripted = torch.jit.load(str(export / "policy.pt"))
+    with torch.no_grad():
+        ref = policy(hist).numpy()
+        ts_out = scripted(hist).numpy()
+    assert np.abs(onnx_out - ref).max() <= 1e-5
+    assert np.abs(ts_out - ref).max() <= 1e-6
+
+
+def test_runtime_wrapper_keeps_history_like_the_env(students):
+    run, _ = students["adapt"]
+    cfg = load_run_config(run, "student")
+    env = make_env(cfg.task, num_envs=1, seed=3)
+    policy = load_student(run, env.spec, cfg.task.name)
+    runtime = PolicyRuntime.from_onnx(run / "export")
+    runtime.reset()
+    obs = env.reset()
+    for _ in range(50):  # the runtime sees only obs, one step at a time
+        a_runtime = runtime.act(obs["obs"][0].numpy())
+        with torch.no_grad():
+            a_env = policy(obs["proprio_hist"])[0].numpy()
+        assert np.abs(a_runtime - a_env).max() <= 1e-5
+        obs, *_ = env.step(torch.from_numpy(a_env[None]).float())
+
+
+@pytest.mark.learning
+@pytest.mark.parametrize("method", ["dagger", "adapt"])
+def test_student_reaches_90_percent_of_teacher(students, method):
+    """On the training dynamics, paired seeds. A student fed zeros instead of its history
+    cannot pass the same bar, so the bar measures what was learned."""
+    run, summary = students[method]
+    assert summary["mean_return"] >= 0.9 * summary["teacher_return"], summary
+    cfg = load_run_config(run, "student")
+    env = make_env(cfg.task, num_envs=256, seed=10_000)
+    policy = load_student(run, env.spec, cfg.task.name)
+    blind = run_episodes(env, lambda o: policy(torch.zeros_like(o["proprio_hist"])))["return"].mean().item()
+    assert blind < 0.9 * summary["teacher_return"], (blind, summary)
+
+
+def test_dagger_dataset_schema_and_offline_training(students, trained_teacher, tmp_path):
+    run, _ = students["dagger"]
+    data_path = run.parent / "data.h5"
+    cfg = load_run_config(run, "student")
+    spec = make_env(cfg.task, num_envs=1).spec
+    data = read_dataset(data_path, "cartpole", spec)
+    m = len(data["episode_id"])
+    assert m == 20 * 16 * 1024
+    assert data["proprio_hist"].shape == (m, 30, 4) and data["teacher_action"].shape == (m, 1)
+    assert data["teacher_latent"].shape == (m, 8) and data["priv_info"].shape == (m, spec.priv_dim)
+    assert data["step"].max() < 500 and len(torch.unique(data["episode_id"])) >= 1024
+    teacher_run, _ = trained_teacher
+    summary = distill(compose("student", [f"teacher={teacher_run}", "method=dagger", f"run_dir={tmp_path}/off",
+                                          f"offline_dataset={data_path}", "offline_epochs=2", "eval_envs=32",
+                                          "export=false", *QUIET]))
+    assert summary["env_steps"] == 0 and np.isfinite(summary["final_loss"])
+
+
+def test_bad_teacher_runs_are_clear_errors(tmp_path, students):
+    with pytest.raises(CheckpointError, match="is not a teacher run dir"):
+        distill(compose("student", [f"teacher={tmp_path}/none", *QUIET]))
+    with pytest.raises(ConfigError, match="teacher"):
+        compose("student", [])  # no teacher given
+    student_run, _ = students["dagger"]
+    with pytest.raises(CheckpointError, match="not a PPO"):
+        distill(compose("student", [f"teacher={student_run}", f"run_dir={tmp_path}/x", *QUIET]))
