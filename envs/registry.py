@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from envs.base import BatchedTask
+from envs.gymnasium_adapter import GymnasiumCfg, GymnasiumVecEnv
 from envs.tasks.cartpole import CartpoleCfg, CartpoleEnv
 
-TASKS: dict[str, tuple[type, type[BatchedTask]]] = {
+TASKS: dict[str, tuple[type, type]] = {
     "cartpole": (CartpoleCfg, CartpoleEnv),
+    "gymnasium": (GymnasiumCfg, GymnasiumVecEnv),  # any gymnasium Box-action env; no privileged info
 }
 
 
@@ -23,7 +25,7 @@ def make_env(
     seed: int = 0,
     split: str | Mapping[str, Sequence[Sequence[float]]] = "train",
     nthread: int = 0,
-) -> BatchedTask:
+) -> BatchedTask | GymnasiumVecEnv:
     """Build the env a task config describes (``task_cfg.name`` picks the task)."""
     _, env_cls = task_entry(task_cfg.name)
     return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)

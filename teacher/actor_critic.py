@@ -6,6 +6,8 @@
   actor frozen (RMA / HORA).
 - ``history`` (the DR baseline, "Robust" in RMA): the actor reads ``obs`` and features of
   ``proprio_hist``; nothing privileged.
+- ``obs`` (plain PPO, for tasks without privileged information such as ``task=gymnasium``):
+  the actor reads ``obs`` alone; ``latent_dim`` is unused.
 
 The critic is asymmetric in both: it reads ``obs``, ``priv_info`` and ``critic``.
 Actions are Gaussian with a state-independent log-std (learned, or set by a schedule).
@@ -22,7 +24,7 @@ from envs.contract import ObsSpec
 from teacher.networks import PrivEncoder, history_encoder, mlp
 from teacher.normalizer import RunningNorm
 
-ACTOR_INPUTS = ("privileged", "history")
+ACTOR_INPUTS = ("privileged", "history", "obs")
 
 
 class ActorCritic(nn.Module):
@@ -36,12 +38,12 @@ class ActorCritic(nn.Module):
         self.critic_norm = RunningNorm(spec.obs_dim + spec.priv_dim + spec.critic_dim)
         if self.actor_input == "privileged":
             self.priv_encoder = PrivEncoder(spec.priv_dim, cfg.priv_encoder_hidden, cfg.latent_dim)
-        else:
+        elif self.actor_input == "history":
             self.history_encoder = history_encoder(
                 cfg.history_encoder, spec.history_len, spec.obs_dim, cfg.history_hidden, cfg.latent_dim
             )
-        self.latent_dim = cfg.latent_dim
-        self.actor = mlp(spec.obs_dim + cfg.latent_dim, cfg.actor_hidden, spec.num_actions)
+        self.latent_dim = 0 if self.actor_input == "obs" else cfg.latent_dim
+        self.actor = mlp(spec.obs_dim + self.latent_dim, cfg.actor_hidden, spec.num_actions)
         self.critic = mlp(spec.obs_dim + spec.priv_dim + spec.critic_dim, cfg.critic_hidden, 1)
         self.log_std = nn.Parameter(torch.full((spec.num_actions,), math.log(cfg.init_std)))
         with torch.no_grad():  # small initial actions: the policy starts near zero force
@@ -51,9 +53,9 @@ class ActorCritic(nn.Module):
     @property
     def input_keys(self) -> tuple[str, ...]:
         """The obs-dict keys this policy reads (the rollout stores only these)."""
-        if self.actor_input == "privileged":
-            return ("obs", "priv_info", "critic")
-        return ("obs", "proprio_hist", "priv_info", "critic")
+        if self.actor_input == "history":
+            return ("obs", "proprio_hist", "priv_info", "critic")
+        return ("obs", "priv_info", "critic")
 
     # ---- actor ----------------------------------------------------------------------
     def latent(self, priv_info: torch.Tensor) -> torch.Tensor:
@@ -67,7 +69,9 @@ class ActorCritic(nn.Module):
     def features(self, obs: dict) -> torch.Tensor:
         if self.actor_input == "privileged":
             return self.latent(obs["priv_info"])
-        return self.history_encoder(self.obs_norm(obs["proprio_hist"]))
+        if self.actor_input == "history":
+            return self.history_encoder(self.obs_norm(obs["proprio_hist"]))
+        return obs["obs"].new_zeros(obs["obs"].shape[0], 0)
 
     def action_mean(self, obs: dict) -> torch.Tensor:
         return self.actor_from_latent(obs["obs"], self.features(obs))

@@ -11,7 +11,7 @@ from envs.config import register_schema
 
 @dataclass
 class PolicyCfg:
-    actor_input: str = MISSING  # privileged (teacher) | history (DR baseline)
+    actor_input: str = MISSING  # privileged (teacher) | history (DR baseline) | obs (plain PPO)
     latent_dim: int = MISSING  # z for the teacher; history features for DR
     priv_encoder_hidden: list[int] = MISSING
     history_encoder: str = MISSING  # mlp | tcn | gru (history actor only)

@@ -35,6 +35,8 @@ from teacher.runs import (
 from teacher.storage import RolloutStorage
 
 STD_SCHEDULES = ("learned", "linear")
+# the run-dir stage name of each actor input: the teacher, the DR baseline, plain PPO
+RUN_STAGE = {"privileged": "teacher", "history": "dr", "obs": "ppo"}
 
 
 def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec) -> dict:
@@ -83,7 +85,9 @@ def load_run(run_dir: str | Path, checkpoint: str = "best", stage: str = "teache
 def train(cfg: DictConfig) -> dict:
     if cfg.policy.std_schedule not in STD_SCHEDULES:
         raise ValueError(f"unknown policy.std_schedule {cfg.policy.std_schedule!r}; choose one of {STD_SCHEDULES}")
-    stage = "teacher" if cfg.policy.actor_input == "privileged" else "dr"
+    if cfg.policy.actor_input not in RUN_STAGE:
+        raise ValueError(f"unknown policy.actor_input {cfg.policy.actor_input!r}; choose one of {tuple(RUN_STAGE)}")
+    stage = RUN_STAGE[cfg.policy.actor_input]
     run_dir = prepare_run_dir(cfg, stage)
     torch.manual_seed(cfg.seed)
     env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed, nthread=cfg.nthread)
