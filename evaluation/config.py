@@ -19,6 +19,9 @@ class EvalCfg:
     sweep: bool = MISSING  # each parameter alone across train and held-out values, others nominal
     sweep_points: int = MISSING
     sweep_episodes: int = MISSING
+    sweep_params: list[str] = field(default_factory=list)  # which parameters to sweep; empty: all
+    video: bool = MISSING  # a GIF per policy on one held-out sample (needs MUJOCO_GL=egl or osmesa)
+    video_seconds: float = MISSING
     nthread: int = MISSING
     out_dir: Optional[str] = None
 

@@ -89,7 +89,13 @@ def evaluate(cfg: DictConfig) -> dict:
     train_ranges = {}
     if cfg.sweep:
         specs = make_env(task_cfg, num_envs=1).param_specs
+        unknown = set(cfg.sweep_params) - {s.name for s in specs}
+        if unknown:
+            raise ValueError(f"sweep_params {sorted(unknown)} are not parameters of {task_cfg.name}: "
+                             f"{[s.name for s in specs]}")
         for spec in specs:
+            if cfg.sweep_params and spec.name not in cfg.sweep_params:
+                continue
             train_ranges[spec.name] = spec.train
             curves: dict[str, list] = defaultdict(list)
             for value in sweep_values(spec, cfg.sweep_points):
@@ -100,8 +106,17 @@ def evaluate(cfg: DictConfig) -> dict:
                     curves[pol.name].append((value, s["return_mean"], s["return_ci95"]))
             sweeps[spec.name] = dict(curves)
 
-    report = {"task": task_cfg.name, "rows": rows, "sweeps": sweeps, "wall_s": time.perf_counter() - t0,
-              "seed": cfg.seed}
+    videos = {}
+    if cfg.video:  # one held-out sample, the same for every policy
+        from evaluation.video import render_episode
+
+        for pol in policies:
+            if pol.name not in videos:
+                videos[pol.name] = render_episode(task_cfg, pol.act, out_dir / f"video_{pol.name}.gif",
+                                                  split="heldout", seed=cfg.seed, seconds=cfg.video_seconds)
+
+    report = {"task": task_cfg.name, "rows": rows, "sweeps": sweeps, "videos": videos,
+              "wall_s": time.perf_counter() - t0, "seed": cfg.seed}
     write_report(report, sweeps, train_ranges, out_dir)
     return report
 

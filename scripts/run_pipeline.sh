@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} WANDB_MODE=${WANDB_MODE:-disabled} PYTHONUNBUFFERED=1
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} WANDB_MODE=${WANDB_MODE:-disabled} PYTHONUNBUFFERED=1 MUJOCO_GL=${MUJOCO_GL:-egl}
 RUNS=${RUNS:-runs/pipeline-$(date +%Y%m%d-%H%M%S)}
 PY=.venv/bin/python
 QUIET="log.progress=false log.print_every=25"

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export WANDB_MODE=disabled OMP_WAIT_POLICY=PASSIVE
+export WANDB_MODE=disabled OMP_WAIT_POLICY=PASSIVE MUJOCO_GL=${MUJOCO_GL:-egl}
 exec .venv/bin/python -m pytest -q "$@"

@@ -1,6 +1,7 @@
 import os
 
 os.environ.setdefault("WANDB_MODE", "disabled")
+os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen rendering (videos); read when mujoco is imported
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle OpenMP threads must not spin against the simulator
 
 import pytest  # noqa: E402

@@ -1,10 +1,12 @@
 """Evaluation: paired runs, hand-checked metrics, and a small end-to-end report."""
 import json
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from envs import make_env
 from envs.config import compose, load_task_cfg
@@ -64,7 +66,8 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
                                     "num_envs=64", "iterations=2", "eval_envs=16", "batch_size=256"]))
     runs = ",".join(str(tmp_path / r) for r in ("teacher", "dr", "dagger", "adapt"))
     report = evaluate(compose("evaluate", [f"runs=[{runs}]", f"out_dir={tmp_path}/eval", "episodes=24",
-                                           "sweep_points=2", "sweep_episodes=8",
+                                           "sweep_points=2", "sweep_episodes=8", "sweep_params=[pole_mass,action_delay]",
+                                           "video=true", "video_seconds=0.5",
                                            "+ranges.heavy_pole={pole_mass:[[2.5,2.5]]}"]))
     out = tmp_path / "eval"
     saved = json.loads((out / "report.json").read_text())
@@ -78,7 +81,12 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
             assert r["episodes"] == 24 and 0.0 <= r["success_rate"] <= 1.0 and np.isfinite(r["return_mean"])
     md = (out / "report.md").read_text()
     assert "## Split: heldout" in md and "| oracle |" in md and "/ oracle" in md
-    assert len(list(out.glob("sweep_*.png"))) == 8
+    assert sorted(p.name for p in out.glob("sweep_*.png")) == ["sweep_action_delay.png", "sweep_pole_mass.png"]
+    for name in policies:  # one GIF per policy, on the same held-out sample
+        video = saved["videos"][name]
+        assert Path(video["path"]) == out / f"video_{name}.gif" and video["frames"] >= 1
+        assert Image.open(video["path"]).n_frames == video["frames"]
+    assert len({json.dumps(v["params"]) for v in saved["videos"].values()}) == 1
     with h5py.File(out / "episodes.h5") as f:
         assert f["heldout/oracle_0/return"].shape == (24,)
-        assert f["heldout/oracle_0/params"].shape == (24, 8)
+        assert f["heldout/oracle_0/params"].shape == (24, len(make_env(load_task_cfg("cartpole"), 1).param_names))

@@ -113,7 +113,7 @@ def test_a_few_ppo_iterations_run(tmp_path):
     from teacher.train import train
 
     summary = train(compose("teacher", [
-        "task=go2", "num_envs=32", "max_iterations=2", "ppo.horizon=8", f"run_dir={tmp_path}/run",
+        "+experiment=go2", "num_envs=32", "max_iterations=2", "ppo.horizon=8", f"run_dir={tmp_path}/run",
         "log.progress=false", "log.tensorboard=false", "log.print_every=0",
     ]))
     assert summary["env_steps"] == 2 * 8 * 32
