@@ -3,7 +3,10 @@
 - ``privileged`` (the teacher): the actor reads the deployable ``obs`` and a latent
   ``z = tanh(encoder(priv_info))``; privileged information reaches the actor only through
   ``z``, so stage two can swap ``z`` for an estimate from proprioception and keep the
-  actor frozen (RMA / HORA).
+  actor frozen (RMA / HORA). With ``latent_noise`` > 0, training adds Gaussian noise of
+  that std to ``z`` (drawn by the trainer, stored with the rollout as ``latent_noise`` so
+  the update sees the same inputs): the base policy learns to tolerate the estimation
+  error a student's ``z_hat`` will have. Evaluation passes no noise.
 - ``history`` (the DR baseline, "Robust" in RMA): the actor reads ``obs`` and features of
   ``proprio_hist``; nothing privileged.
 - ``obs`` (plain PPO, for tasks without privileged information such as ``task=gymnasium``):
@@ -43,6 +46,7 @@ class ActorCritic(nn.Module):
                 cfg.history_encoder, spec.history_len, spec.obs_dim, cfg.history_hidden, cfg.latent_dim
             )
         self.latent_dim = 0 if self.actor_input == "obs" else cfg.latent_dim
+        self.latent_noise = cfg.latent_noise if self.actor_input == "privileged" else 0.0
         self.actor = mlp(spec.obs_dim + self.latent_dim, cfg.actor_hidden, spec.num_actions)
         self.critic = mlp(spec.obs_dim + spec.priv_dim + spec.critic_dim, cfg.critic_hidden, 1)
         self.log_std = nn.Parameter(torch.full((spec.num_actions,), math.log(cfg.init_std)))
@@ -55,6 +59,8 @@ class ActorCritic(nn.Module):
         """The obs-dict keys this policy reads (the rollout stores only these)."""
         if self.actor_input == "history":
             return ("obs", "proprio_hist", "priv_info", "critic")
+        if self.latent_noise > 0:
+            return ("obs", "priv_info", "critic", "latent_noise")
         return ("obs", "priv_info", "critic")
 
     # ---- actor ----------------------------------------------------------------------
@@ -68,7 +74,8 @@ class ActorCritic(nn.Module):
 
     def features(self, obs: dict) -> torch.Tensor:
         if self.actor_input == "privileged":
-            return self.latent(obs["priv_info"])
+            z = self.latent(obs["priv_info"])
+            return z + obs["latent_noise"] if "latent_noise" in obs else z  # noise only in training
         if self.actor_input == "history":
             return self.history_encoder(self.obs_norm(obs["proprio_hist"]))
         return obs["obs"].new_zeros(obs["obs"].shape[0], 0)

@@ -13,6 +13,7 @@ from envs.config import register_schema
 class PolicyCfg:
     actor_input: str = MISSING  # privileged (teacher) | history (DR baseline) | obs (plain PPO)
     latent_dim: int = MISSING  # z for the teacher; history features for DR
+    latent_noise: float = MISSING  # std of Gaussian noise on z in teacher training (0: none)
     priv_encoder_hidden: list[int] = MISSING
     history_encoder: str = MISSING  # mlp | tcn | gru (history actor only)
     history_hidden: list[int] = MISSING

@@ -113,11 +113,14 @@ def train(cfg: DictConfig) -> dict:
         "proprio_hist": (env.spec.history_len, env.spec.obs_dim),
         "priv_info": (env.spec.priv_dim,),
         "critic": (env.spec.critic_dim,),
+        "latent_noise": (policy.latent_dim,),
     }.items() if k in policy.input_keys}
+    noise_gen = torch.Generator().manual_seed(cfg.seed + 7919)
     storage = RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
     logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start)
     returns = deque(maxlen=cfg.log.return_window)
     lengths = deque(maxlen=cfg.log.return_window)
+    task_metrics = {k: deque(maxlen=cfg.log.return_window) for k in env.episode_metric_names}
     t_start = time.perf_counter()
     mean_return = float("nan")
     obs = env.reset()
@@ -136,6 +139,9 @@ def train(cfg: DictConfig) -> dict:
         nan_resets = 0
         with torch.no_grad():
             for _ in range(p.horizon):
+                if policy.latent_noise > 0:  # drawn here and stored, so the update sees it too
+                    noise = torch.randn(cfg.num_envs, policy.latent_dim, generator=noise_gen)
+                    obs = {**obs, "latent_noise": noise * policy.latent_noise}
                 mean = policy.action_mean(obs)
                 dist = policy.distribution(mean)
                 actions = dist.sample()
@@ -146,6 +152,8 @@ def train(cfg: DictConfig) -> dict:
                 nan_resets += info["nan_resets"]
                 returns.extend(info["episode"]["return"].tolist())
                 lengths.extend(info["episode"]["length"].tolist())
+                for k, window in task_metrics.items():
+                    window.extend(info["episode"][k].tolist())
                 obs = next_obs
             # 2. advantages
             last_values = policy.value(obs)
@@ -170,6 +178,7 @@ def train(cfg: DictConfig) -> dict:
         metrics = {
             "mean_return": mean_return,
             "mean_episode_length": sum(lengths) / len(lengths) if lengths else float("nan"),
+            **{f"episode_{k}": sum(w) / len(w) if w else float("nan") for k, w in task_metrics.items()},
             **{k: v for k, v in stats.__dict__.items()},
             "action_std": policy.log_std.exp().mean().item(),
             "env_steps": env_steps,

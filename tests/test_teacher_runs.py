@@ -82,3 +82,32 @@ def test_teacher_learns_cartpole(trained_teacher):
     """
     _, summary = trained_teacher
     assert summary["mean_return"] > 200, summary
+
+
+def test_latent_noise_is_stored_with_the_rollout_and_absent_at_evaluation(tmp_path, monkeypatch):
+    from teacher import storage as storage_mod
+
+    seen = {}
+    original_add = storage_mod.RolloutStorage.add
+
+    def spy(self, obs, *args):
+        seen.setdefault("noise", []).append(obs["latent_noise"].clone())
+        return original_add(self, obs, *args)
+
+    monkeypatch.setattr(storage_mod.RolloutStorage, "add", spy)
+    cfg = compose("teacher", [*FAST, "max_iterations=1", f"run_dir={tmp_path}/t", "policy.latent_noise=0.3"])
+    train(cfg)
+    noise = torch.stack(seen["noise"])
+    assert noise.shape == (8, 64, cfg.policy.latent_dim)
+    assert noise.std().item() == pytest.approx(0.3, rel=0.1)  # the configured std, fresh every step
+
+    ckpt = load_checkpoint(tmp_path / "t" / "checkpoints" / "last.pt")
+    env = make_env(cfg.task, num_envs=4)
+    policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
+    assert "latent_noise" in policy.input_keys
+    obs = env.reset()
+    clean = policy.action_mean(obs)  # evaluation: no noise key, the clean z
+    z = policy.latent(obs["priv_info"])
+    torch.testing.assert_close(clean, policy.actor_from_latent(obs["obs"], z))
+    noisy = policy.action_mean({**obs, "latent_noise": torch.ones(4, cfg.policy.latent_dim)})
+    torch.testing.assert_close(noisy, policy.actor_from_latent(obs["obs"], z + 1.0))
