@@ -12,9 +12,9 @@ CPU 8x cheaper; the batch, the number of updates and the minibatch size are Clea
 The figure per run is the mean raw return of the last ``--window`` finished episodes,
 beside CleanRL's published 1M-step returns. Writes
 benchmarks/results/ppo_gymnasium.json (rewritten after every run, so a partial file
-survives an interruption).
+survives an interruption; ``--resume`` keeps the runs already in it and does the rest).
 
-    python benchmarks/ppo_gymnasium.py [--envs Hopper-v5 HalfCheetah-v5] [--seeds 0 1 2]
+    python benchmarks/ppo_gymnasium.py [--envs Hopper-v5 HalfCheetah-v5] [--seeds 0 1 2] [--resume]
 """
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--window", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--resume", action="store_true", help="keep the finished runs in the results file")
     args = parser.parse_args()
     if BATCH % args.num_envs:
         raise SystemExit(f"--num-envs must divide the batch of {BATCH}")
@@ -67,9 +68,17 @@ def main() -> None:
         "steps": args.steps, "num_envs": args.num_envs, "horizon": BATCH // args.num_envs,
         "window": args.window, "tasks": {},
     }
+    done = {}
+    if args.resume and OUT.exists():
+        old = json.loads(OUT.read_text())
+        if (old["steps"], old["num_envs"], old["window"]) != (args.steps, args.num_envs, args.window):
+            raise SystemExit(f"{OUT} was measured with other settings; run without --resume")
+        done = {env_id: task["runs"] for env_id, task in old["tasks"].items()}
     for env_id in args.envs:
-        runs = []
+        runs = [r for r in done.get(env_id, []) if r["seed"] in args.seeds]
         for seed in args.seeds:
+            if any(r["seed"] == seed for r in runs):
+                continue
             t0 = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
                 summary = train(compose("teacher", overrides(env_id, seed, args.num_envs, args.steps,
