@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
+from omegaconf import MISSING
 
 Interval = tuple[float, float]
 SPLITS = ("train", "heldout", "nominal")
@@ -118,3 +119,36 @@ def normalizer(specs: Sequence[ParamSpec]) -> tuple[np.ndarray, np.ndarray]:
     centre = np.array([(s.train[0] + s.train[1]) / 2 for s in specs])
     half = np.array([(s.train[1] - s.train[0]) / 2 for s in specs])
     return centre, np.where(half == 0, 1.0, half)
+
+
+@dataclass
+class RangeCfg:
+    """Config schema of one randomized parameter: train interval, held-out intervals, nominal."""
+
+    train: list[float] = MISSING
+    heldout: list[list[float]] = MISSING
+    nominal: float = MISSING
+
+
+def param_specs_from(randomization, per_item: Mapping[str, Sequence[str]] | None = None) -> list[ParamSpec]:
+    """ParamSpecs from a task's randomization config, in declaration order.
+
+    ``per_item`` expands one config entry into one parameter per item sharing its ranges
+    (e.g. ``{"motor_strength": joints}`` gives ``motor_strength_<joint>``, sampled
+    independently). ``action_delay`` is integer-valued (whole control steps).
+    """
+    per_item = per_item or {}
+    specs = []
+    for name, rng in randomization.items():
+        names = [f"{name}_{item}" for item in per_item[name]] if name in per_item else [name]
+        specs += [
+            ParamSpec(
+                name=n,
+                train=tuple(float(v) for v in rng.train),
+                heldout=tuple(tuple(float(v) for v in iv) for iv in rng.heldout),
+                nominal=float(rng.nominal),
+                integer=(name == "action_delay"),
+            )
+            for n in names
+        ]
+    return specs

@@ -27,18 +27,9 @@ import numpy as np
 from omegaconf import MISSING
 
 from envs.base import BatchedTask
-from envs.randomization import ParamSpec
+from envs.randomization import ParamSpec, RangeCfg, param_specs_from
 
 ASSET = Path(__file__).resolve().parent.parent / "assets" / "cartpole.xml"
-
-
-@dataclass
-class RangeCfg:
-    """One randomized parameter: its train interval, held-out intervals and nominal value."""
-
-    train: list[float] = MISSING
-    heldout: list[list[float]] = MISSING
-    nominal: float = MISSING
 
 
 @dataclass
@@ -81,22 +72,6 @@ _SCALARS = (
     "cart_mass", "pole_mass", "pole_length", "max_force", "track_limit", "max_angle", "init_pos",
     "init_angle", "target_range", "pos_noise", "angle_noise", "track_sigma", "action_cost",
 )
-
-
-def param_specs_from(randomization) -> list[ParamSpec]:
-    """ParamSpecs from a randomization config, one per field, in declaration order."""
-    specs = []
-    for name, rng in randomization.items():
-        specs.append(
-            ParamSpec(
-                name=name,
-                train=tuple(float(v) for v in rng.train),
-                heldout=tuple(tuple(float(v) for v in iv) for iv in rng.heldout),
-                nominal=float(rng.nominal),
-                integer=(name == "action_delay"),
-            )
-        )
-    return specs
 
 
 class CartpoleEnv(BatchedTask):

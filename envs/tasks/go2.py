@@ -36,8 +36,7 @@ import numpy as np
 from omegaconf import MISSING
 
 from envs.base import BatchedTask
-from envs.randomization import ParamSpec
-from envs.tasks.cartpole import RangeCfg
+from envs.randomization import ParamSpec, RangeCfg, param_specs_from
 
 LEGS = ("FL", "FR", "RL", "RR")
 JOINTS = tuple(f"{leg}_{j}" for leg in LEGS for j in ("hip", "thigh", "calf"))
@@ -189,18 +188,15 @@ class Go2Env(BatchedTask):
         self._vadr = np.array([model.jnt_dofadr[j] for j in joint_ids])
         self._jnt_range = model.jnt_range[joint_ids].copy()
         self._torque_limit = model.actuator_forcerange[:, 1].copy()
-        self._sensor_adr = {name: model.sensor_adr[model.sensor(name).id]
-                            for name in ["base_touch", *(f"{leg}_{p}_touch" for leg in LEGS for p in ("thigh", "foot"))]}
+        def adr(name: str) -> int:
+            return int(model.sensor_adr[model.sensor(name).id])
+
+        self._foot_adr = np.array([adr(f"{leg}_foot_touch") for leg in LEGS])
+        self._body_adr = np.array([adr("base_touch"), *(adr(f"{leg}_thigh_touch") for leg in LEGS)])
         return model
 
     def declare_params(self) -> list[ParamSpec]:
-        specs = []
-        for name, rng in self.cfg.randomization.items():
-            train = tuple(float(v) for v in rng.train)
-            heldout = tuple(tuple(float(v) for v in iv) for iv in rng.heldout)
-            names = [f"motor_strength_{j}" for j in JOINTS] if name == "motor_strength" else [name]
-            specs += [ParamSpec(n, train, heldout, float(rng.nominal)) for n in names]
-        return specs
+        return param_specs_from(self.cfg.randomization, per_item={"motor_strength": JOINTS})
 
     def __init__(self, cfg, num_envs: int, seed: int = 0, split="train", nthread: int = 0):
         super().__init__(cfg, num_envs, seed, split, nthread)
@@ -305,8 +301,7 @@ class Go2Env(BatchedTask):
         return lin_vel, ang_vel, gravity, q[:, 2]
 
     def _foot_forces(self) -> np.ndarray:
-        adr = [self._sensor_adr[f"{leg}_foot_touch"] for leg in LEGS]
-        return self.sensordata[:, adr]
+        return self.sensordata[:, self._foot_adr]
 
     def compute_reward(self, actions: np.ndarray):
         w, c, dt = self.w, self.c, self.control_dt
@@ -329,10 +324,7 @@ class Go2Env(BatchedTask):
         torque_sq = np.sum(tau**2, axis=1)
         power = np.sum(np.abs(tau * qdj), axis=1)
 
-        s = self.sensordata
-        body_hit = s[:, self._sensor_adr["base_touch"]] > c["contact_threshold"]
-        for leg in LEGS:
-            body_hit |= s[:, self._sensor_adr[f"{leg}_thigh_touch"]] > c["contact_threshold"]
+        body_hit = (self.sensordata[:, self._body_adr] > c["contact_threshold"]).any(axis=1)  # base or a thigh
         terminated = body_hit | (height < c["min_base_height"])
 
         reward = (
