@@ -59,7 +59,11 @@ class BatchedTask:
         raise NotImplementedError
 
     def compute_obs(self) -> np.ndarray:
-        """The noisy proprioceptive observation (N, obs_dim), previous action included."""
+        """The noisy proprioceptive observation (N, obs_dim), previous action included.
+
+        Called first, then ``compute_priv_state`` and ``compute_critic``, on the same state
+        (after this step's resets): a task may compute what they share once, here.
+        """
         raise NotImplementedError
 
     def compute_priv_state(self) -> np.ndarray:

@@ -344,7 +344,10 @@ class Go2Env(BatchedTask):
 
     def compute_obs(self) -> np.ndarray:
         c, n = self.c, self.num_envs
-        _, ang_vel, gravity, _ = self._base_state()
+        # the state after this step's resets; compute_priv_state and compute_critic, called
+        # right after this by BatchedTask._observe, read the same arrays instead of redoing it
+        self._obs_state = self._base_state()
+        _, ang_vel, gravity, _ = self._obs_state
         noise = self.rng.standard_normal((n, 30)) * self.obs_noise[:, None]  # 1 unless obs_noise is randomized
         obs = np.empty((n, 45), np.float32)
         obs[:, 0:12] = self.backend.qpos[:, self._qadr] - self.default_qpos + c["noise_joint_pos"] * noise[:, 0:12]
@@ -356,14 +359,14 @@ class Go2Env(BatchedTask):
         return obs
 
     def compute_priv_state(self) -> np.ndarray:
-        lin_vel, _, _, height = self._base_state()
+        lin_vel, _, _, height = self._obs_state
         forces = self._foot_forces() / 100.0  # ~ body weight / 4 ~ 40 N standing
         return np.concatenate(
             [lin_vel, forces, (height - self.c["base_height"])[:, None] * 5.0], axis=1
         ).astype(np.float32)
 
     def compute_critic(self) -> np.ndarray:
-        lin_vel, _, _, height = self._base_state()
+        lin_vel, _, _, height = self._obs_state
         return np.concatenate(
             [lin_vel, height[:, None], self.last_contact, self.feet_air_time], axis=1
         ).astype(np.float32)
