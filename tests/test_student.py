@@ -32,6 +32,17 @@ def students(trained_teacher, tmp_path_factory):
     return out
 
 
+def student_driving_env(run, num_envs: int, seed: int, steps: int):
+    """A student run's deployable policy, and the obs after it has driven the env ``steps`` steps."""
+    cfg = load_run_config(run, "student")
+    env = make_env(cfg.task, num_envs=num_envs, seed=seed)
+    policy = load_student(run, env.spec, cfg.task.name)
+    obs = env.reset()
+    for _ in range(steps):
+        obs, *_ = env.step(policy(obs["proprio_hist"]))
+    return policy, obs
+
+
 def test_deployable_forward_takes_only_proprio_hist():
     params = list(inspect.signature(DeployablePolicy.forward).parameters)
     assert params == ["self", "proprio_hist"]
@@ -40,12 +51,7 @@ def test_deployable_forward_takes_only_proprio_hist():
 @pytest.mark.parametrize("method", ["dagger", "adapt"])
 def test_changing_priv_info_cannot_change_the_action(students, method):
     run, _ = students[method]
-    cfg = load_run_config(run, "student")
-    env = make_env(cfg.task, num_envs=64, seed=5)
-    policy = load_student(run, env.spec, cfg.task.name)
-    obs = env.reset()
-    for _ in range(20):
-        obs, *_ = env.step(policy(obs["proprio_hist"]))
+    policy, obs = student_driving_env(run, num_envs=64, seed=5, steps=20)
     with torch.no_grad():
         a = policy(obs["proprio_hist"])
         # the same history with every privileged input scrambled: nothing can reach the policy
@@ -63,12 +69,7 @@ def test_onnx_export_matches_torch(students, method):
     deploy = json.loads((export / "deploy.json").read_text())
     assert deploy["history_len"] == 30 and deploy["control_rate_hz"] == pytest.approx(50.0)
     assert [f["name"] for f in deploy["obs_fields"]] == ["cart_pos", "pole_angle", "target_pos", "prev_action"]
-    cfg = load_run_config(run, "student")
-    env = make_env(cfg.task, num_envs=128, seed=9)
-    policy = load_student(run, env.spec, cfg.task.name)
-    obs = env.reset()
-    for _ in range(40):
-        obs, *_ = env.step(policy(obs["proprio_hist"]))
+    policy, obs = student_driving_env(run, num_envs=128, seed=9, steps=40)
     hist = obs["proprio_hist"]
     session = ort.InferenceSession(str(export / "policy.onnx"), providers=["CPUExecutionProvider"])
     onnx_out = session.run(["action"], {"proprio_hist": hist.numpy()})[0]
