@@ -17,11 +17,13 @@ from teacher.networks import history_encoder
 
 class AdaptMethod:
     name = "adapt"
+    label_key = "teacher_latent"  # the dataset field it regresses (offline training)
 
     def __init__(self, cfg, teacher: ActorCritic, spec):
         if teacher.actor_input != "privileged":
             raise ValueError("method=adapt needs a teacher with policy.actor_input=privileged (a latent z to regress)")
         self.teacher = teacher
+        self.label_dim = teacher.latent_dim
         z_dim = teacher.latent_dim
         self.arch = {
             "latent": "tanh_history",

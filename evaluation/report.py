@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from teacher.runs import atomic_write_text  # noqa: E402
 
-ORDER = ["oracle", "adapt", "dagger", "dr", "noadapt"]
+ORDER = ["oracle", "adapt", "dagger", "sysid", "dr", "noadapt"]
 
 
 def _order(name: str) -> tuple:

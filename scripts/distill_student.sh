@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stage two: distill a deployable student from a teacher run.
-#   scripts/distill_student.sh teacher=runs/teacher/<run> method=dagger|adapt [overrides]
+#   scripts/distill_student.sh teacher=runs/teacher/<run> method=dagger|adapt|sysid [overrides]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh

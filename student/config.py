@@ -14,7 +14,7 @@ from teacher.config import LogCfg
 class StudentCfg:
     teacher: str = MISSING  # the teacher's run dir
     teacher_checkpoint: str = MISSING  # best | last
-    method: str = MISSING  # dagger | adapt
+    method: str = MISSING  # dagger | adapt | sysid
     seed: int = MISSING
     num_envs: int = MISSING
     nthread: int = MISSING

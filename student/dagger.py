@@ -13,9 +13,11 @@ from teacher.networks import history_encoder, mlp
 
 class DaggerMethod:
     name = "dagger"
+    label_key = "teacher_action"  # the dataset field it regresses (offline training)
 
     def __init__(self, cfg, teacher: ActorCritic, spec):
         self.teacher = teacher
+        self.label_dim = spec.num_actions
         self.arch = {
             "latent": "history",
             "encoder": cfg.encoder,

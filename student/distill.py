@@ -1,10 +1,12 @@
-"""Stage two: distill a deployable student from a teacher run (DAgger or adaptation module).
+"""Stage two: distill a deployable student from a teacher run (DAgger, adaptation module,
+or the SysID baseline).
 
-    python -m student.distill teacher=<teacher run dir> method=dagger|adapt [overrides]
+    python -m student.distill teacher=<teacher run dir> method=dagger|adapt|sysid [overrides]
 
 Each iteration: the deployable policy acts for ``horizon`` steps in every env (DAgger mixes
 in teacher actions with probability beta); the frozen teacher labels each visited state
-(its action for DAgger, its latent z for the adaptation module); the states join an
+(its action for DAgger, its latent z for the adaptation module, the true ``priv_info``
+for SysID); the states join an
 aggregated buffer; the student takes ``updates_per_iteration`` regression steps on it.
 The run ends with an evaluation on the training dynamics and the export.
 """
@@ -19,6 +21,7 @@ import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 
 from adaptation.module import AdaptMethod
+from adaptation.sysid import SysIdMethod
 from envs import make_env
 from envs.config import compose
 from envs.rollout import run_episodes
@@ -31,7 +34,7 @@ from teacher.logger import Logger
 from teacher.runs import CheckpointError, check_same, load_checkpoint, prepare_run_dir, save_checkpoint, write_summary
 from teacher.train import load_run
 
-METHODS = {"dagger": DaggerMethod, "adapt": AdaptMethod}
+METHODS = {"dagger": DaggerMethod, "adapt": AdaptMethod, "sysid": SysIdMethod}
 LOSSES = {"mse": F.mse_loss, "huber": F.smooth_l1_loss}
 
 
@@ -99,8 +102,7 @@ def distill(cfg: DictConfig) -> dict:
     loss_fn = LOSSES[cfg.loss]
     optimizer = torch.optim.Adam(method.parameters, lr=cfg.learning_rate)
     env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed, nthread=cfg.nthread)
-    label_dim = spec.num_actions if cfg.method == "dagger" else teacher.latent_dim
-    buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), label_dim)
+    buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), method.label_dim)
     writer = DatasetWriter(cfg.dataset_path, teacher_cfg.task.name, spec, cfg.teacher, teacher.latent_dim) \
         if cfg.dataset_path else None
     offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
@@ -109,9 +111,8 @@ def distill(cfg: DictConfig) -> dict:
     logger = Logger(run_dir, cfg, f"student_{cfg.method}", iterations)
     t_start, env_steps, loss = time.perf_counter(), 0, float("nan")
     if offline is not None:
-        key = "teacher_action" if cfg.method == "dagger" else "teacher_latent"
-        buffer = Buffer(len(offline["episode_id"]), (spec.history_len, spec.obs_dim), label_dim)
-        buffer.add(offline["proprio_hist"], offline[key])
+        buffer = Buffer(len(offline["episode_id"]), (spec.history_len, spec.obs_dim), method.label_dim)
+        buffer.add(offline["proprio_hist"], offline[method.label_key])
 
     obs = env.reset()
     episode_id = torch.arange(cfg.num_envs)

@@ -8,6 +8,8 @@ Every deployable policy of the project is this class with a different ``latent``
 - DAgger student: a history encoder (mlp / tcn / gru) trained on teacher labels;
 - adaptation-module student (RMA / HORA): an encoder regressing the teacher's z, with the
   teacher's frozen base actor;
+- SysID baseline: an encoder regressing the explicit ``priv_info``, then the teacher's
+  frozen privileged encoder and base actor;
 - NoAdapt baseline: the teacher's base actor with z fixed to its training mean;
 - DR baseline: the history actor trained by PPO.
 """
@@ -41,6 +43,18 @@ class TanhLatent(nn.Module):
         return torch.tanh(self.encoder(hist))
 
 
+class SysIdLatent(nn.Module):
+    """z from estimated privileged inputs: the teacher's encoder over an estimator's output."""
+
+    def __init__(self, estimator: nn.Module, priv_encoder: nn.Module):
+        super().__init__()
+        self.estimator = estimator
+        self.priv_encoder = priv_encoder
+
+    def forward(self, hist: torch.Tensor) -> torch.Tensor:
+        return self.priv_encoder(self.estimator(hist))
+
+
 class DeployablePolicy(nn.Module):
     def __init__(self, obs_norm: RunningNorm, latent: nn.Module, actor: nn.Module):
         super().__init__()
@@ -60,16 +74,20 @@ class DeployablePolicy(nn.Module):
 
 def build_deployable(arch: dict, spec) -> DeployablePolicy:
     """Rebuild a deployable policy from the ``arch`` record its checkpoint carries."""
-    from teacher.networks import history_encoder, mlp
+    from teacher.networks import PrivEncoder, history_encoder, mlp
 
     obs_norm = RunningNorm(spec.obs_dim)
     kind = arch["latent"]
+    if kind not in ("constant", "history", "tanh_history", "sysid"):
+        raise ValueError(f"unknown deployable latent kind {kind!r}")
     if kind == "constant":
         latent: nn.Module = ConstantLatent(torch.zeros(arch["latent_dim"]))
+    elif kind == "sysid":
+        estimator = history_encoder(arch["encoder"], spec.history_len, spec.obs_dim, arch["encoder_hidden"],
+                                    arch["priv_dim"])
+        latent = SysIdLatent(estimator, PrivEncoder(arch["priv_dim"], arch["priv_encoder_hidden"], arch["latent_dim"]))
     else:
         enc = history_encoder(arch["encoder"], spec.history_len, spec.obs_dim, arch["encoder_hidden"], arch["latent_dim"])
         latent = TanhLatent(enc) if kind == "tanh_history" else enc
-    if kind not in ("constant", "history", "tanh_history"):
-        raise ValueError(f"unknown deployable latent kind {kind!r}")
     actor = mlp(spec.obs_dim + arch["latent_dim"], arch["actor_hidden"], spec.num_actions)
     return DeployablePolicy(obs_norm, latent, actor)

@@ -61,10 +61,10 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
     base = [*QUIET, "num_envs=64", "ppo.horizon=8", "max_iterations=2"]
     train(compose("teacher", [*base, f"run_dir={tmp_path}/teacher"]))
     train(compose("teacher", [*base, f"run_dir={tmp_path}/dr", "policy.actor_input=history"]))
-    for m in ("dagger", "adapt"):
+    for m in ("dagger", "adapt", "sysid"):
         distill(compose("student", [*QUIET, f"teacher={tmp_path}/teacher", f"method={m}", f"run_dir={tmp_path}/{m}",
                                     "num_envs=64", "iterations=2", "eval_envs=16", "batch_size=256"]))
-    runs = ",".join(str(tmp_path / r) for r in ("teacher", "dr", "dagger", "adapt"))
+    runs = ",".join(str(tmp_path / r) for r in ("teacher", "dr", "dagger", "adapt", "sysid"))
     report = evaluate(compose("evaluate", [f"runs=[{runs}]", f"out_dir={tmp_path}/eval", "episodes=24",
                                            "sweep_points=2", "sweep_episodes=8", "sweep_params=[pole_mass,action_delay]",
                                            "video=true", "video_seconds=0.5",
@@ -72,7 +72,7 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
     out = tmp_path / "eval"
     saved = json.loads((out / "report.json").read_text())
     assert saved["task"] == "cartpole" == report["task"]
-    policies = {"oracle", "noadapt", "dr", "dagger", "adapt"}
+    policies = {"oracle", "noadapt", "dr", "dagger", "adapt", "sysid"}
     for split in ("train", "heldout", "heavy_pole"):
         rows = [r for r in saved["rows"] if r["split"] == split]
         assert {r["policy"] for r in rows} == policies

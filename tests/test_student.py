@@ -1,4 +1,4 @@
-"""Stage two: the privileged-leak guarantee, export parity, and both methods learning."""
+"""Stage two: the privileged-leak guarantee, export parity, and the methods learning."""
 import inspect
 import json
 
@@ -23,7 +23,7 @@ QUIET = ["log.progress=false", "log.tensorboard=false", "log.print_every=0"]
 def students(trained_teacher, tmp_path_factory):
     teacher_run, _ = trained_teacher
     out = {}
-    for method in ("dagger", "adapt"):
+    for method in ("dagger", "adapt", "sysid"):
         run = tmp_path_factory.mktemp(method) / "run"
         extra = [f"dataset_path={run.parent / 'data.h5'}"] if method == "dagger" else []
         summary = distill(compose("student", [f"teacher={teacher_run}", f"method={method}", f"run_dir={run}",
@@ -48,7 +48,7 @@ def test_deployable_forward_takes_only_proprio_hist():
     assert params == ["self", "proprio_hist"]
 
 
-@pytest.mark.parametrize("method", ["dagger", "adapt"])
+@pytest.mark.parametrize("method", ["dagger", "adapt", "sysid"])
 def test_changing_priv_info_cannot_change_the_action(students, method):
     run, _ = students[method]
     policy, obs = student_driving_env(run, num_envs=64, seed=5, steps=20)
@@ -62,7 +62,7 @@ def test_changing_priv_info_cannot_change_the_action(students, method):
     assert not torch.equal(a, c)
 
 
-@pytest.mark.parametrize("method", ["dagger", "adapt"])
+@pytest.mark.parametrize("method", ["dagger", "adapt", "sysid"])
 def test_onnx_export_matches_torch(students, method):
     run, summary = students[method]
     export = run / "export"
@@ -98,7 +98,7 @@ def test_runtime_wrapper_keeps_history_like_the_env(students):
 
 
 @pytest.mark.learning
-@pytest.mark.parametrize("method", ["dagger", "adapt"])
+@pytest.mark.parametrize("method", ["dagger", "adapt", "sysid"])
 def test_student_reaches_90_percent_of_teacher(students, method):
     """On the training dynamics, paired seeds. A student fed zeros instead of its history
     cannot pass the same bar, so the bar measures what was learned."""
@@ -123,10 +123,11 @@ def test_dagger_dataset_schema_and_offline_training(students, trained_teacher, t
     assert data["teacher_latent"].shape == (m, 8) and data["priv_info"].shape == (m, spec.priv_dim)
     assert data["step"].max() < 500 and len(torch.unique(data["episode_id"])) >= 1024
     teacher_run, _ = trained_teacher
-    summary = distill(compose("student", [f"teacher={teacher_run}", "method=dagger", f"run_dir={tmp_path}/off",
-                                          f"offline_dataset={data_path}", "offline_epochs=2", "eval_envs=32",
-                                          "export=false", *QUIET]))
-    assert summary["env_steps"] == 0 and np.isfinite(summary["final_loss"])
+    for method in ("dagger", "sysid"):  # labels: teacher_action, priv_info
+        summary = distill(compose("student", [f"teacher={teacher_run}", f"method={method}", f"run_dir={tmp_path}/{method}",
+                                              f"offline_dataset={data_path}", "offline_epochs=2", "eval_envs=32",
+                                              "export=false", *QUIET]))
+        assert summary["env_steps"] == 0 and np.isfinite(summary["final_loss"])
 
 
 def test_bad_teacher_runs_are_clear_errors(tmp_path, students):
