@@ -82,3 +82,19 @@ def test_priv_info_is_normalized_on_train_range(cartpole_cfg):
     env.set_split("heldout")
     priv = env.reset()["priv_info"][:, : len(env.param_names)]
     assert (priv.abs() > 1.0).all()
+
+
+def test_angle_bias_offsets_only_the_sensed_angle(cartpole_cfg):
+    """The pole-angle sensor reads true angle + bias (+ noise): the bias shifts the observation
+    by its value, while the true angle the critic sees is unaffected."""
+    def sensed_and_true(bias):
+        env = make_env(cartpole_cfg, num_envs=256, seed=3, split={"angle_bias": [[bias, bias]]})
+        obs = env.reset()
+        return obs["obs"][:, 1].numpy(), obs["critic"][:, 1].numpy()
+
+    sensed0, true0 = sensed_and_true(0.0)
+    sensed1, true1 = sensed_and_true(0.12)
+    assert np.array_equal(true0, true1)  # same seed: same initial states
+    offset = sensed1 - sensed0  # same noise draws too, so the difference is the bias alone
+    assert np.allclose(offset, 0.12, atol=1e-6)
+    assert np.abs(sensed0 - true0).mean() < 0.02  # no bias: only sensor noise (std 0.01)
