@@ -21,10 +21,13 @@ from envs import make_env
 from envs.config import compose
 from envs.rollout import run_episodes
 from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
-from evaluation.metrics import combine_seeds, summarize
+from evaluation.metrics import combine_seeds, paired_difference, pool_runs, summarize
 from evaluation.policies import load_policies
 from evaluation.report import markdown, write_report
 from teacher.runs import atomic_write_text
+
+
+BASELINES = ("dr", "noadapt")  # what a student must beat: no privileged training, or no adaptation
 
 
 def sweep_values(spec, points: int) -> list[float]:
@@ -56,6 +59,7 @@ def evaluate(cfg: DictConfig) -> dict:
     splits = {s: s for s in cfg.splits}
     splits.update({name: OmegaConf.to_container(r) for name, r in cfg.ranges.items()})
     per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    returns: dict[tuple[str, str], list] = defaultdict(list)
     episodes_file = h5py.File(out_dir / "episodes.h5", "w")
     for split_name, split in splits.items():
         for k, pol in enumerate(policies):
@@ -64,6 +68,7 @@ def evaluate(cfg: DictConfig) -> dict:
             records = run_episodes(env, pol.act)
             summary = summarize(records, env.control_dt, env.episode_metric_names)
             per_run[(split_name, pol.name)].append({**summary, "run_dir": pol.run_dir, "deployable": pol.deployable})
+            returns[(split_name, pol.name)].append(records["return"])
             group = episodes_file.create_group(f"{split_name}/{pol.name}_{k}")
             group.attrs["run_dir"] = pol.run_dir
             for key, v in records.items():
@@ -73,17 +78,18 @@ def evaluate(cfg: DictConfig) -> dict:
 
     rows = []
     for (split_name, name), runs in per_run.items():
-        ret = np.array([r["return_mean"] for r in runs])
-        row = {k: v for k, v in runs[0].items() if k != "run_dir"}
-        if len(runs) > 1:  # pool episodes across seeds: means of the per-run means
-            for key in row:
-                if isinstance(row[key], float) and key != "return_ci95":
-                    vals = [r[key] for r in runs if r[key] is not None]
-                    row[key] = float(np.mean(vals)) if vals else None
-            row["return_mean"] = float(ret.mean())
-            row["episodes"] = sum(r["episodes"] for r in runs)
+        row = {k: v for k, v in pool_runs(runs).items() if k != "run_dir"}
         rows.append({"policy": name, "split": split_name, **row, **combine_seeds(runs),
                      "run_dirs": [r["run_dir"] for r in runs]})
+
+    comparisons = []  # each deployable policy against each deployable baseline, paired by episode
+    for (split_name, name), rets in returns.items():
+        if name in BASELINES or not per_run[(split_name, name)][0]["deployable"]:
+            continue
+        for baseline in BASELINES:
+            if (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
+                comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
+                                    **paired_difference(rets, returns[(split_name, baseline)])})
 
     sweeps: dict[str, dict[str, list]] = {}
     train_ranges = {}
@@ -115,7 +121,7 @@ def evaluate(cfg: DictConfig) -> dict:
                 videos[pol.name] = render_episode(task_cfg, pol.act, out_dir / f"video_{pol.name}.gif",
                                                   split="heldout", seed=cfg.seed, seconds=cfg.video_seconds)
 
-    report = {"task": task_cfg.name, "rows": rows, "sweeps": sweeps, "videos": videos,
+    report = {"task": task_cfg.name, "rows": rows, "comparisons": comparisons, "sweeps": sweeps, "videos": videos,
               "wall_s": time.perf_counter() - t0, "seed": cfg.seed}
     write_report(report, sweeps, train_ranges, out_dir)
     return report

@@ -43,9 +43,21 @@ def markdown(report: dict) -> str:
                 + " | ".join(fmt(r[k]) for k in extra) + f" | {r['episodes']} | {seeds} |"
             )
         lines.append("")
+        pairs = sorted([c for c in report.get("comparisons", []) if c["split"] == split],
+                       key=lambda c: (_order(c["policy"]), _order(c["baseline"])))
+        if pairs:
+            lines += ["| policy | baseline | return difference (95% CI, paired) | above the baseline |",
+                      "|---|---|---|---|"]
+            for c in pairs:
+                above = "yes" if c["diff_mean"] - c["diff_ci95"] > 0 else "no"
+                lines.append(f"| {c['policy']} | {c['baseline']} | {fmt(c['diff_mean'], 4)} ± "
+                             f"{fmt(c['diff_ci95'], 2)} | {above} |")
+            lines.append("")
     lines += ["Returns are means over episodes (one per env, paired: the same seeds give every policy the same "
               "dynamics samples and initial states); ± is the 95% interval over episodes. With several training "
-              "seeds per policy, 'seeds' gives the mean over seeds and its 95% interval.", ""]
+              "seeds per policy, 'seeds' gives the mean over seeds and its 95% interval. Paired differences are "
+              "per-episode return differences on the same episodes (seed i of one policy against seed i of the "
+              "other); 'above the baseline' means the whole interval is above zero.", ""]
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from envs import make_env
 from envs.config import compose, load_task_cfg
 from envs.rollout import run_episodes
 from evaluation.evaluate import evaluate, sweep_values
-from evaluation.metrics import summarize
+from evaluation.metrics import paired_difference, pool_runs, summarize
 from student.distill import distill
 from teacher.train import train
 
@@ -81,6 +81,10 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
             assert r["episodes"] == 24 and 0.0 <= r["success_rate"] <= 1.0 and np.isfinite(r["return_mean"])
     md = (out / "report.md").read_text()
     assert "## Split: heldout" in md and "| oracle |" in md and "/ oracle" in md
+    pairs = {(c["split"], c["policy"], c["baseline"]) for c in saved["comparisons"]}
+    assert pairs == {(s, p, b) for s in ("train", "heldout", "heavy_pole")
+                     for p in ("dagger", "adapt", "sysid") for b in ("dr", "noadapt")}
+    assert all(c["pairs"] == 24 for c in saved["comparisons"]) and "| adapt | dr |" in md
     assert sorted(p.name for p in out.glob("sweep_*.png")) == ["sweep_action_delay.png", "sweep_pole_mass.png"]
     for name in policies:  # one GIF per policy, on the same held-out sample
         video = saved["videos"][name]
@@ -90,3 +94,26 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
     with h5py.File(out / "episodes.h5") as f:
         assert f["heldout/oracle_0/return"].shape == (24,)
         assert f["heldout/oracle_0/params"].shape == (24, len(make_env(load_task_cfg("cartpole"), 1).param_names))
+
+
+def test_pooling_seeds_averages_means_and_combines_intervals():
+    a = {"return_mean": 10.0, "return_ci95": 3.0, "success_rate": 0.5, "time_to_failure_s": None,
+         "episodes": 100, "deployable": True}
+    b = {"return_mean": 20.0, "return_ci95": 4.0, "success_rate": 1.0, "time_to_failure_s": 2.0,
+         "episodes": 300, "deployable": True}
+    pooled = pool_runs([a, b])
+    assert pooled["return_mean"] == 15.0 and pooled["success_rate"] == 0.75
+    assert pooled["return_ci95"] == pytest.approx(2.5)  # sqrt(3^2 + 4^2) / 2
+    assert pooled["time_to_failure_s"] == 2.0  # only b failed
+    assert pooled["episodes"] == 400 and pooled["deployable"] is True
+    assert pool_runs([a]) == a
+
+
+def test_paired_difference_removes_the_shared_spread():
+    a = [torch.tensor([10.0, 20.0, 30.0]), torch.tensor([12.0, 22.0])]
+    b = [torch.tensor([9.0, 19.0, 29.0]), torch.tensor([10.0, 20.0])]
+    d = paired_difference(a, b)  # differences 1, 1, 1, 2, 2
+    assert d["diff_mean"] == pytest.approx(1.4) and d["pairs"] == 5
+    assert d["diff_ci95"] == pytest.approx(1.96 * np.std([1, 1, 1, 2, 2], ddof=1) / np.sqrt(5))
+    with pytest.raises(ValueError, match="same seeds"):
+        paired_difference(a, b[:1])
