@@ -18,7 +18,7 @@ class EvalCfg:
     ranges: dict[str, Any] = field(default_factory=dict)  # extra named splits: {name: {param: [[lo, hi], ...]}}
     sweep: bool = MISSING  # each parameter alone across train and held-out values, others nominal
     sweep_points: int = MISSING
-    sweep_episodes: int = MISSING
+    sweep_episodes: int = MISSING  # per point, on average (all points share one batch)
     sweep_params: list[str] = field(default_factory=list)  # which parameters to sweep; empty: all
     video: bool = MISSING  # a GIF per policy on one held-out sample (needs MUJOCO_GL=egl or osmesa)
     video_seconds: float = MISSING

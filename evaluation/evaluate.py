@@ -21,7 +21,7 @@ from envs import make_env
 from envs.config import compose
 from envs.rollout import run_episodes
 from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
-from evaluation.metrics import combine_seeds, paired_difference, pool_runs, summarize
+from evaluation.metrics import ci95, combine_seeds, paired_difference, pool_runs, summarize
 from evaluation.policies import load_policies
 from evaluation.report import markdown, write_report
 from teacher.runs import atomic_write_text
@@ -103,13 +103,19 @@ def evaluate(cfg: DictConfig) -> dict:
             if cfg.sweep_params and spec.name not in cfg.sweep_params:
                 continue
             train_ranges[spec.name] = spec.train
+            values = sweep_values(spec, cfg.sweep_points)
+            col = [s.name for s in specs].index(spec.name)
             curves: dict[str, list] = defaultdict(list)
-            for value in sweep_values(spec, cfg.sweep_points):
-                for pol in policies:
-                    env = make_env(task_cfg, num_envs=cfg.sweep_episodes, seed=cfg.seed,
-                                   split={spec.name: [[value, value]]}, nthread=cfg.nthread)
-                    s = summarize(run_episodes(env, pol.act), env.control_dt, env.episode_metric_names)
-                    curves[pol.name].append((value, s["return_mean"], s["return_ci95"]))
+            for pol in policies:
+                # every point in one batch: each env draws one of the values (uniformly, the
+                # same draws for every policy), about sweep_episodes envs per value
+                env = make_env(task_cfg, num_envs=cfg.sweep_episodes * len(values), seed=cfg.seed,
+                               split={spec.name: [[v, v] for v in values]}, nthread=cfg.nthread)
+                records = run_episodes(env, pol.act)
+                for value in values:
+                    ret = records["return"][records["params"][:, col] == value].float()
+                    mean = ret.mean().item() if len(ret) else float("nan")
+                    curves[pol.name].append((value, mean, ci95(ret), len(ret)))
             sweeps[spec.name] = dict(curves)
 
     videos = {}

@@ -68,7 +68,7 @@ def plot_sweeps(sweeps: dict, train_ranges: dict, out_dir: Path) -> list[Path]:
         lo, hi = train_ranges[param]
         ax.axvspan(lo, hi, color="0.85", label="train range")
         for policy in sorted(curves, key=_order):
-            xs, ys, cis = zip(*curves[policy])
+            xs, ys, cis, _ = zip(*curves[policy])  # (value, mean return, 95% half-width, episodes)
             ax.errorbar(xs, ys, yerr=cis, marker="o", ms=3, capsize=2, label=policy)
         ax.set_xlabel(param)
         ax.set_ylabel("mean return")

@@ -86,6 +86,12 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
                      for p in ("dagger", "adapt", "sysid") for b in ("dr", "noadapt")}
     assert all(c["pairs"] == 24 for c in saved["comparisons"]) and "| adapt | dr |" in md
     assert sorted(p.name for p in out.glob("sweep_*.png")) == ["sweep_action_delay.png", "sweep_pole_mass.png"]
+    for param, values in (("pole_mass", [0.3, 1.8]), ("action_delay", [0.0, 1.0, 2.0, 3.0])):  # every whole delay
+        curves = saved["sweeps"][param]
+        counts = [n for _, _, _, n in curves["oracle"]]
+        assert [v for v, *_ in curves["oracle"]] == pytest.approx(values)
+        assert sum(counts) == 8 * len(values) and min(counts) >= 1
+        assert all([n for *_, n in c] == counts for c in curves.values())  # paired: the same draws for everyone
     for name in policies:  # one GIF per policy, on the same held-out sample
         video = saved["videos"][name]
         assert Path(video["path"]) == out / f"video_{name}.gif" and video["frames"] >= 1
