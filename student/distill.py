@@ -6,8 +6,8 @@ or the SysID baseline).
 Each iteration: the deployable policy acts for ``horizon`` steps in every env (DAgger mixes
 in teacher actions with probability beta); the frozen teacher labels each visited state
 (its action for DAgger, its latent z for the adaptation module, the true ``priv_info``
-for SysID); the states join an
-aggregated buffer; the student takes ``updates_per_iteration`` regression steps on it.
+for SysID); the states join an aggregated buffer; the student takes
+``updates_per_iteration`` regression steps on it.
 The run ends with an evaluation on the training dynamics and the export.
 """
 from __future__ import annotations
