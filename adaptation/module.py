@@ -12,7 +12,7 @@ import torch
 
 from student.policy import DeployablePolicy, TanhLatent
 from teacher.actor_critic import ActorCritic
-from teacher.networks import history_encoder
+from teacher.networks import hidden_widths, history_encoder
 
 
 class AdaptMethod:
@@ -30,7 +30,7 @@ class AdaptMethod:
             "encoder": cfg.encoder,
             "encoder_hidden": list(cfg.encoder_hidden),
             "latent_dim": z_dim,
-            "actor_hidden": [m.out_features for m in teacher.actor if isinstance(m, torch.nn.Linear)][:-1],
+            "actor_hidden": hidden_widths(teacher.actor),
         }
         self.module = TanhLatent(history_encoder(cfg.encoder, spec.history_len, spec.obs_dim, cfg.encoder_hidden, z_dim))
         base_actor = copy.deepcopy(teacher.actor).requires_grad_(False)

@@ -16,7 +16,7 @@ import torch
 
 from student.policy import DeployablePolicy, SysIdLatent
 from teacher.actor_critic import ActorCritic
-from teacher.networks import history_encoder
+from teacher.networks import hidden_widths, history_encoder
 
 
 class SysIdMethod:
@@ -28,15 +28,14 @@ class SysIdMethod:
             raise ValueError("method=sysid needs a teacher with policy.actor_input=privileged (priv_info as input)")
         self.teacher = teacher
         self.label_dim = spec.priv_dim
-        encoder_hidden = [m.out_features for m in teacher.priv_encoder.net if isinstance(m, torch.nn.Linear)][:-1]
         self.arch = {
             "latent": "sysid",
             "encoder": cfg.encoder,
             "encoder_hidden": list(cfg.encoder_hidden),
             "priv_dim": spec.priv_dim,
-            "priv_encoder_hidden": encoder_hidden,
+            "priv_encoder_hidden": hidden_widths(teacher.priv_encoder.net),
             "latent_dim": teacher.latent_dim,
-            "actor_hidden": [m.out_features for m in teacher.actor if isinstance(m, torch.nn.Linear)][:-1],
+            "actor_hidden": hidden_widths(teacher.actor),
         }
         self.estimator = history_encoder(cfg.encoder, spec.history_len, spec.obs_dim, cfg.encoder_hidden, spec.priv_dim)
         latent = SysIdLatent(self.estimator, copy.deepcopy(teacher.priv_encoder).requires_grad_(False))

@@ -23,6 +23,11 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int | None, act: type[nn.Mo
     return nn.Sequential(*layers)
 
 
+def hidden_widths(net: nn.Sequential) -> list[int]:
+    """The ``hidden`` argument that rebuilds an ``mlp`` with a final linear layer."""
+    return [m.out_features for m in net if isinstance(m, nn.Linear)][:-1]
+
+
 def mlp_out_dim(in_dim: int, hidden: Sequence[int], out_dim: int | None) -> int:
     return out_dim if out_dim is not None else (hidden[-1] if hidden else in_dim)
 
