@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from envs.config import compose
+from runstore.config import compose
 from teacher.train import train
 
 OUT = Path(__file__).resolve().parent / "results" / "ppo_gymnasium.json"

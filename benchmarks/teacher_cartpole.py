@@ -12,7 +12,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from envs.config import compose
+from runstore.config import compose
 from teacher.train import train
 
 OUT = Path(__file__).resolve().parent / "results" / "teacher_cartpole.json"

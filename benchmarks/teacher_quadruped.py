@@ -22,8 +22,9 @@ import torch
 
 import teacher.config  # noqa: F401  (registers the schema)
 from envs import make_env
-from envs.config import compose
-from teacher.train import load_run, train
+from runstore.config import compose
+from teacher.load import load_run
+from teacher.train import train
 
 OUT = Path(__file__).resolve().parent / "results" / "teacher_quadruped.json"
 MAX_LIN_VEL_ERR = 0.24

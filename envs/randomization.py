@@ -73,6 +73,14 @@ def check_split(specs: Sequence[ParamSpec], split: str | Mapping) -> None:
     unknown = sorted(set(split) - known)
     if unknown:
         raise ValueError(f"ranges name unknown parameters {unknown}; this task randomizes {sorted(known)}")
+    for name, intervals in split.items():
+        try:
+            ok = len(intervals) > 0 and all(len(iv) == 2 and float(iv[0]) <= float(iv[1]) for iv in intervals)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"ranges for {name!r} must be a non-empty list of [lo, hi] with lo <= hi, "
+                             f"e.g. [[0.5, 1.0]]; got {intervals!r}")
 
 
 class Sampler:
@@ -128,6 +136,18 @@ class RangeCfg:
     train: list[float] = MISSING
     heldout: list[list[float]] = MISSING
     nominal: float = MISSING
+
+    @staticmethod
+    def check(cfg) -> list[str]:
+        """The intervals are well formed and held-out lies outside train (as ``ParamSpec`` demands)."""
+        if len(cfg.train) != 2 or any(len(iv) != 2 for iv in cfg.heldout):
+            return [f"train and each heldout interval must be [lo, hi], got train={list(cfg.train)}, "
+                    f"heldout={[list(iv) for iv in cfg.heldout]}"]
+        try:
+            ParamSpec("range", tuple(cfg.train), tuple(tuple(iv) for iv in cfg.heldout), cfg.nominal)
+        except ValueError as err:
+            return [str(err).replace("parameter 'range': ", "")]
+        return []
 
 
 def param_specs_from(randomization, per_item: Mapping[str, Sequence[str]] | None = None) -> list[ParamSpec]:

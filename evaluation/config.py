@@ -6,24 +6,37 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from envs.config import register_schema
+from runstore.config import bounded, choice, register_schema
 
 
 @dataclass
 class EvalCfg:
     runs: list[str] = MISSING  # run dirs: teachers (oracle + noadapt), DR runs, students
-    episodes: int = MISSING  # per split and policy (one per env, paired)
-    seed: int = MISSING
-    splits: list[str] = MISSING  # any of train, heldout, nominal
+    episodes: int = bounded(ge=1)  # per split and policy (one per env, paired)
+    seed: int = bounded(ge=0)
+    splits: list[str] = choice("train", "heldout", "nominal")  # any of them
     ranges: dict[str, Any] = field(default_factory=dict)  # extra named splits: {name: {param: [[lo, hi], ...]}}
     sweep: bool = MISSING  # each parameter alone across train and held-out values, others nominal
-    sweep_points: int = MISSING
-    sweep_episodes: int = MISSING  # per point, on average (all points share one batch)
+    sweep_points: int = bounded(ge=2)
+    sweep_episodes: int = bounded(ge=1)  # per point, on average (all points share one batch)
     sweep_params: list[str] = field(default_factory=list)  # which parameters to sweep; empty: all
     video: bool = MISSING  # a GIF per policy on one held-out sample (needs MUJOCO_GL=egl or osmesa)
-    video_seconds: float = MISSING
-    nthread: int = MISSING
-    out_dir: Optional[str] = None
+    video_seconds: float = bounded(gt=0)
+    nthread: int = bounded(ge=0)
+    out_dir: Optional[str] = None  # default: runs/eval/<task>-<time>
+    overwrite: bool = False  # replace an existing report in out_dir (otherwise refused)
+
+    @staticmethod
+    def check(cfg) -> list[str]:
+        errors = []
+        if not cfg.runs:
+            errors.append("runs is empty: pass runs=[<run dir>,...]")
+        if not cfg.splits and not cfg.ranges and not cfg.sweep:
+            errors.append("nothing to evaluate: splits and ranges are empty and sweep=false")
+        clash = set(cfg.ranges) & {"train", "heldout", "nominal"}
+        if clash:
+            errors.append(f"ranges names {sorted(clash)}, which are built-in splits; name them otherwise")
+        return errors
 
 
 register_schema("evaluate_schema", EvalCfg)

@@ -8,7 +8,11 @@ ranges, and a sweep of each randomized parameter alone (the others at nominal). 
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,13 +22,13 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from envs import make_env
-from envs.config import compose
+from runstore.config import compose
 from envs.rollout import run_episodes
 from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
 from evaluation.metrics import ci95, combine_seeds, paired_difference, pool_runs, summarize
 from evaluation.policies import load_policies
 from evaluation.report import markdown, write_report
-from teacher.runs import atomic_write_text
+from runstore.store import CheckpointError, atomic_write_text, load_run_config
 
 
 BASELINES = ("dr", "noadapt")  # what a student must beat: no privileged training, or no adaptation
@@ -39,25 +43,79 @@ def sweep_values(spec, points: int) -> list[float]:
     return [float(v) for v in np.linspace(lo, hi, points)]
 
 
-def evaluate(cfg: DictConfig) -> dict:
-    t0 = time.perf_counter()
-    if not cfg.runs:
-        raise ValueError("runs is empty: pass runs=[<run dir>,...]")
-    first_task = OmegaConf.load(Path(cfg.runs[0]) / "config.yaml").task if (Path(cfg.runs[0]) / "config.yaml").is_file() else None
-    if first_task is None:
-        raise FileNotFoundError(f"{cfg.runs[0]} is not a run dir (no config.yaml)")
-    policies, task_cfg = [], first_task
+def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
+    """Everything that can be wrong with an evaluation, found before any episode runs:
+    run dirs (each a run, trained on the same task config, none counted twice), splits,
+    ranges, sweep parameters and the output dir. Returns (task config, splits, out_dir)."""
+    task_cfg, seen = None, {}
     for run in cfg.runs:
-        loaded, run_task = load_policies(run, first_task.name)
-        if OmegaConf.to_container(run_task) != OmegaConf.to_container(first_task):
-            raise ValueError(f"{run} was trained on a different {first_task.name} config than {cfg.runs[0]}")
-        policies += loaded
-    out_dir = Path(cfg.out_dir or f"runs/eval/{first_task.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg))
-
+        run_cfg = load_run_config(run, "teacher, DR or student")
+        if "task" not in run_cfg:
+            raise CheckpointError(f"{run}/config.yaml has no task; it is not a run of this project")
+        digest = checkpoint_digest(run)
+        key = (str(Path(run).resolve()), digest)
+        for (path, dig), other in seen.items():
+            if path == key[0] or dig == digest:
+                raise ValueError(f"{run} and {other} are the same run ({'same dir' if path == key[0] else 'identical checkpoint'}); "
+                                 "each run may be counted once (seeds must be separate trainings)")
+        seen[key] = run
+        if task_cfg is None:
+            task_cfg = run_cfg.task
+        elif OmegaConf.to_container(run_cfg.task) != OmegaConf.to_container(task_cfg):
+            raise ValueError(f"{run} was trained on a different {task_cfg.name} config than {cfg.runs[0]}")
     splits = {s: s for s in cfg.splits}
     splits.update({name: OmegaConf.to_container(r) for name, r in cfg.ranges.items()})
+    probe = make_env(task_cfg, num_envs=1)
+    for name, split in splits.items():
+        try:
+            probe.set_split(split)
+        except (ValueError, TypeError, AttributeError) as err:
+            raise ValueError(f"split {name!r}: {err}") from err
+    unknown = set(cfg.sweep_params) - set(probe.param_names)
+    if cfg.sweep and unknown:
+        raise ValueError(f"sweep_params {sorted(unknown)} are not parameters of {task_cfg.name}: {list(probe.param_names)}")
+    out_dir = Path(cfg.out_dir or f"runs/eval/{task_cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not cfg.overwrite:
+        raise FileExistsError(f"out_dir {out_dir} exists and is not empty; pass overwrite=true to replace "
+                              "its report, or another out_dir=")
+    return task_cfg, splits, out_dir
+
+
+def checkpoint_digest(run_dir) -> str | None:
+    path = Path(run_dir) / "checkpoints" / "last.pt"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def evaluate(cfg: DictConfig) -> dict:
+    """Evaluate into a hidden temporary dir beside ``out_dir``, renamed into place on
+    success: a killed evaluation leaves the old report (or none), never a half-written one."""
+    t0 = time.perf_counter()
+    task_cfg, splits, out_dir = check_inputs(cfg)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
+    try:
+        report = _evaluate(cfg, task_cfg, splits, tmp, t0)
+        if out_dir.exists():  # overwrite=true (checked): swap, then drop the old one
+            old = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.old-"))
+            os.replace(out_dir, old / "report")
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    cfg.out_dir = str(out_dir)
+    return report
+
+
+def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float) -> dict:
+    policies = []
+    for run in cfg.runs:
+        loaded, _ = load_policies(run, task_cfg.name)
+        policies += loaded
+    atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg))
+
     per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
     returns: dict[tuple[str, str], list] = defaultdict(list)
     episodes_file = h5py.File(out_dir / "episodes.h5", "w")
@@ -95,10 +153,6 @@ def evaluate(cfg: DictConfig) -> dict:
     train_ranges = {}
     if cfg.sweep:
         specs = make_env(task_cfg, num_envs=1).param_specs
-        unknown = set(cfg.sweep_params) - {s.name for s in specs}
-        if unknown:
-            raise ValueError(f"sweep_params {sorted(unknown)} are not parameters of {task_cfg.name}: "
-                             f"{[s.name for s in specs]}")
         for spec in specs:
             if cfg.sweep_params and spec.name not in cfg.sweep_params:
                 continue
@@ -126,6 +180,7 @@ def evaluate(cfg: DictConfig) -> dict:
             if pol.name not in videos:
                 videos[pol.name] = render_episode(task_cfg, pol.act, out_dir / f"video_{pol.name}.gif",
                                                   split="heldout", seed=cfg.seed, seconds=cfg.video_seconds)
+                videos[pol.name]["path"] = f"video_{pol.name}.gif"  # beside report.json
 
     report = {"task": task_cfg.name, "rows": rows, "comparisons": comparisons, "sweeps": sweeps, "videos": videos,
               "wall_s": time.perf_counter() - t0, "seed": cfg.seed}
@@ -136,9 +191,8 @@ def evaluate(cfg: DictConfig) -> dict:
 def main(argv: list[str] | None = None) -> None:
     cfg = compose("evaluate", sys.argv[1:] if argv is None else argv)
     report = evaluate(cfg)
-    out = cfg.out_dir
     print(markdown(report))
-    print(f"report: {out or 'runs/eval'} ({report['wall_s']:.0f} s)")
+    print(f"report: {cfg.out_dir} ({report['wall_s']:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from typing import Callable
 import torch
 
 from envs import make_env
-from student.distill import load_student
+from student.load import load_student
 from student.policy import ConstantLatent, DeployablePolicy
-from teacher.runs import CheckpointError, load_checkpoint, load_run_config
-from teacher.train import load_run
+from runstore.store import CheckpointError, load_checkpoint, load_run_config
+from teacher.load import load_run
 
 
 @dataclass
@@ -55,7 +55,7 @@ def load_policies(run_dir: str | Path, task_name: str) -> tuple[list[EvalPolicy]
     """The policies a run dir holds, and its task config."""
     run_dir = str(run_dir)
     ckpt_dir = Path(run_dir) / "checkpoints"
-    stage = load_checkpoint(ckpt_dir / ("last.pt")).get("stage")
+    stage = load_checkpoint(ckpt_dir / "last.pt").get("stage")
     if stage == "teacher":
         cfg, policy, spec = load_run(run_dir, "best")
         if cfg.task.name != task_name:

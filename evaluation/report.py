@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from teacher.runs import atomic_write_text  # noqa: E402
+from runstore.store import atomic_write_text  # noqa: E402
 
 ORDER = ["oracle", "adapt", "dagger", "sysid", "dr", "noadapt"]
 

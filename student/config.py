@@ -1,4 +1,7 @@
-"""Structured schema of the student stage's config (values in configs/student.yaml)."""
+"""Structured schema of the student stage's config (values in configs/student.yaml).
+
+Allowed values and ranges are checked when the config is composed (``runstore.config``).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,40 +9,54 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from envs.config import register_schema
+from runstore.config import bounded, choice, register_schema
 from teacher.config import LogCfg
 
 
 @dataclass
 class StudentCfg:
     teacher: str = MISSING  # the teacher's run dir
-    teacher_checkpoint: str = MISSING  # best | last
-    method: str = MISSING  # dagger | adapt | sysid
-    seed: int = MISSING
-    num_envs: int = MISSING
-    nthread: int = MISSING
-    iterations: int = MISSING
-    horizon: int = MISSING  # env steps per env per iteration
-    updates_per_iteration: int = MISSING
-    batch_size: int = MISSING
-    buffer_size: int = MISSING  # aggregated states kept (oldest dropped first)
-    learning_rate: float = MISSING
-    loss: str = MISSING  # mse | huber
-    beta0: float = MISSING  # DAgger: probability of executing the teacher's action at iteration 0
-    beta_decay: float = MISSING  # beta_i = beta0 * beta_decay ** i
-    encoder: str = MISSING  # mlp | tcn | gru
-    encoder_hidden: list[int] = MISSING
-    latent_dim: int = MISSING  # DAgger's history features (adapt uses the teacher's z size)
-    actor_hidden: list[int] = MISSING  # DAgger's head (adapt reuses the teacher's actor)
-    dataset_path: Optional[str] = None  # write the aggregated data to this HDF5 file
+    teacher_checkpoint: str = choice("best", "last")
+    method: str = choice("dagger", "adapt", "sysid")
+    seed: int = bounded(ge=0)
+    num_envs: int = bounded(ge=1)
+    nthread: int = bounded(ge=0)
+    iterations: int = bounded(ge=1)
+    horizon: int = bounded(ge=1)  # env steps per env per iteration
+    updates_per_iteration: int = bounded(ge=1)
+    batch_size: int = bounded(ge=1)
+    buffer_size: int = bounded(ge=1)  # aggregated states kept (oldest dropped first)
+    learning_rate: float = bounded(gt=0, lt=1)
+    loss: str = choice("mse", "huber")
+    beta0: float = bounded(ge=0, le=1)  # DAgger: probability of executing the teacher's action at iteration 0
+    beta_decay: float = bounded(ge=0, le=1)  # beta_i = beta0 * beta_decay ** i
+    encoder: str = choice("mlp", "tcn", "gru")
+    encoder_hidden: list[int] = bounded(ge=1)
+    latent_dim: int = bounded(ge=1)  # DAgger's history features (adapt uses the teacher's z size)
+    actor_hidden: list[int] = bounded(ge=1)  # DAgger's head (adapt reuses the teacher's actor)
+    dataset_path: Optional[str] = None  # write the aggregated data to this HDF5 file (a new file)
     offline_dataset: Optional[str] = None  # train from this HDF5 file instead of the env
-    offline_epochs: int = MISSING
-    eval_envs: int = MISSING  # episodes of the final evaluation (one per env)
+    offline_epochs: int = bounded(ge=1)
+    eval_envs: int = bounded(ge=1)  # episodes of the final evaluation (one per env)
     export: bool = MISSING
+    save_every: int = bounded(ge=1)  # iterations between checkpoints (resume continues from the last)
     run_dir: Optional[str] = None
     resume: bool = False
     task: Any = None  # copied from the teacher run by the stage itself; never set by hand
     log: LogCfg = field(default_factory=LogCfg)
 
+    @staticmethod
+    def check(cfg) -> list[str]:
+        errors = []
+        if cfg.batch_size > cfg.buffer_size:
+            errors.append(f"batch_size={cfg.batch_size} exceeds buffer_size={cfg.buffer_size}")
+        if cfg.dataset_path and cfg.offline_dataset:
+            errors.append("dataset_path and offline_dataset are both set: record a dataset or train from one, not both")
+        if cfg.task is not None:
+            errors.append("task is copied from the teacher run; do not pass task= (train another teacher instead)")
+        return errors
+
+
+RESUMABLE = ("iterations", "offline_epochs", "save_every", "nthread", "eval_envs", "log.*")
 
 register_schema("student_schema", StudentCfg)

@@ -22,9 +22,11 @@ FIELDS = ("proprio_hist", "teacher_action", "teacher_latent", "priv_info", "epis
 
 
 class DatasetWriter:
-    def __init__(self, path: str | Path, task: str, spec, teacher_run: str, latent_dim: int):
-        self.file = h5py.File(path, "w")
-        self.file.attrs.update(task=task, obs_spec=json.dumps(spec.as_dict()), teacher_run=str(teacher_run))
+    """Appends rows to a new file, or (``keep_rows``: a resumed run) to an existing one cut
+    back to the rows its checkpoint had seen."""
+
+    def __init__(self, path: str | Path, task: str, spec, teacher_run: str, latent_dim: int,
+                 keep_rows: int | None = None):
         shapes = {
             "proprio_hist": ((spec.history_len, spec.obs_dim), "f4"),
             "teacher_action": ((spec.num_actions,), "f4"),
@@ -33,8 +35,20 @@ class DatasetWriter:
             "episode_id": ((), "i8"),
             "step": ((), "i8"),
         }
+        if keep_rows is not None and Path(path).is_file():
+            self.file = h5py.File(path, "a")
+            for name, (shape, _) in shapes.items():
+                if name not in self.file or self.file[name].shape[1:] != shape or self.file[name].shape[0] < keep_rows:
+                    raise ValueError(f"dataset {path} does not hold the {keep_rows} rows of layout {shape} "
+                                     f"that the resumed checkpoint recorded in {name!r}; remove dataset_path= to go on")
+                self.file[name].resize(keep_rows, axis=0)
+            self.rows = keep_rows
+            return
+        self.file = h5py.File(path, "w")
+        self.file.attrs.update(task=task, obs_spec=json.dumps(spec.as_dict()), teacher_run=str(teacher_run))
         for name, (shape, dtype) in shapes.items():
             self.file.create_dataset(name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype, chunks=True)
+        self.rows = 0
 
     def append(self, rows: dict[str, torch.Tensor]) -> None:
         n = len(rows["episode_id"])
@@ -42,6 +56,10 @@ class DatasetWriter:
             ds = self.file[name]
             ds.resize(ds.shape[0] + n, axis=0)
             ds[-n:] = rows[name].numpy() if isinstance(rows[name], torch.Tensor) else rows[name]
+        self.rows += n
+
+    def flush(self) -> None:
+        self.file.flush()
 
     def close(self) -> None:
         self.file.close()

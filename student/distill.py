@@ -9,6 +9,12 @@ in teacher actions with probability beta); the frozen teacher labels each visite
 for SysID); the states join an aggregated buffer; the student takes
 ``updates_per_iteration`` regression steps on it.
 The run ends with an evaluation on the training dynamics and the export.
+
+Checkpoints every ``save_every`` iterations; ``resume=true`` continues from the last one
+with the student, its optimizer, the DAgger schedule and the random streams restored. The
+aggregated buffer is not checkpointed (it can be gigabytes): a resumed run refills it from
+its first resumed rollout on. A dataset being recorded is truncated to the rows the
+checkpoint had seen and appended to.
 """
 from __future__ import annotations
 
@@ -18,21 +24,21 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from adaptation.module import AdaptMethod
 from adaptation.sysid import SysIdMethod
 from envs import make_env
-from envs.config import compose
 from envs.rollout import run_episodes
-from student.config import StudentCfg  # noqa: F401  (registers the schema)
+from runstore.config import compose
+from runstore.logger import Logger
+from runstore.store import CheckpointError, prepare_run_dir, save_checkpoint, write_summary
+from student.config import RESUMABLE
 from student.dagger import DaggerMethod
 from student.dataset import DatasetWriter, read_dataset
 from student.export import export_policy
-from student.policy import DeployablePolicy, build_deployable
-from teacher.logger import Logger
-from teacher.runs import CheckpointError, check_same, load_checkpoint, prepare_run_dir, save_checkpoint, write_summary
-from teacher.train import load_run
+from student.load import CHECKPOINT_KEYS
+from teacher.load import load_run
 
 METHODS = {"dagger": DaggerMethod, "adapt": AdaptMethod, "sysid": SysIdMethod}
 LOSSES = {"mse": F.mse_loss, "huber": F.smooth_l1_loss}
@@ -57,7 +63,9 @@ class Buffer:
         return self.hist[idx], self.label[idx]
 
 
-def student_checkpoint(method, cfg, spec, task: str, iteration: int, env_steps: int) -> dict:
+def student_checkpoint(method, optimizer, cfg, spec, task: str, iteration: int, env_steps: int,
+                       gen: torch.Generator, returns: list, dataset_rows: int) -> dict:
+    """Tensors and plain data only: ``runstore.store.load_checkpoint`` reads it with weights_only."""
     return {
         "stage": "student",
         "method": method.name,
@@ -65,60 +73,56 @@ def student_checkpoint(method, cfg, spec, task: str, iteration: int, env_steps: 
         "obs_spec": spec.as_dict(),
         "arch": method.arch,
         "model": method.policy.state_dict(),
+        "optimizer": optimizer.state_dict(),
         "teacher_run": str(cfg.teacher),
         "iteration": iteration,
         "env_steps": env_steps,
+        "rng": torch.get_rng_state(),
+        "generator": gen.get_state(),
+        "returns": returns[-cfg.log.return_window:],
+        "dataset_rows": dataset_rows,
     }
 
 
-def load_student(run_dir: str | Path, spec, task: str) -> DeployablePolicy:
-    """The deployable policy of a student run; strict, and checked against the task."""
-    ckpt = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")
-    if ckpt.get("stage") != "student":
-        raise CheckpointError(f"{run_dir} holds a {ckpt.get('stage')!r} checkpoint, not a student one")
-    check_same("the task", ckpt["task"], task)
-    check_same("the task's observation layout", ckpt["obs_spec"], spec.as_dict())
-    policy = build_deployable(ckpt["arch"], spec)
-    policy.load_state_dict(ckpt["model"], strict=True)
-    return policy.eval()
-
-
 def distill(cfg: DictConfig) -> dict:
-    if cfg.method not in METHODS:
-        raise ValueError(f"unknown method {cfg.method!r}; choose one of {sorted(METHODS)}")
-    if cfg.loss not in LOSSES:
-        raise ValueError(f"unknown loss {cfg.loss!r}; choose one of {sorted(LOSSES)}")
     teacher_cfg, teacher, spec = load_run(cfg.teacher, cfg.teacher_checkpoint)
     if teacher.actor_input != "privileged":
         raise CheckpointError(f"{cfg.teacher} is a DR (history) run, not a privileged teacher")
-    # the student runs on the teacher's task, exactly as the teacher saw it
-    if cfg.task is not None:
-        raise ValueError("the student runs on its teacher's task; do not pass task= (train another teacher instead)")
-    cfg.task = teacher_cfg.task  # recorded in the student's config.yaml
-    run_dir = prepare_run_dir(cfg, f"student_{cfg.method}")
+    if cfg.dataset_path and not cfg.resume and Path(cfg.dataset_path).exists():
+        raise FileExistsError(f"dataset_path {cfg.dataset_path} exists; it would be overwritten: "
+                              "remove it or choose another file")
+    offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
+    iterations = cfg.offline_epochs if offline is not None else cfg.iterations
+    cfg.task = teacher_cfg.task  # the student runs on its teacher's task; recorded in its config.yaml
+    run_dir, ckpt = prepare_run_dir(cfg, f"student_{cfg.method}", RESUMABLE, iterations, "student",
+                                    CHECKPOINT_KEYS)
+    start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     method = METHODS[cfg.method](cfg, teacher, spec)
     loss_fn = LOSSES[cfg.loss]
     optimizer = torch.optim.Adam(method.parameters, lr=cfg.learning_rate)
-    env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed, nthread=cfg.nthread)
+    env_steps, returns, dataset_rows = 0, [], 0
+    if ckpt is not None:
+        method.policy.load_state_dict(ckpt["model"], strict=True)
+        optimizer.load_state_dict(ckpt["optimizer"])
+        torch.set_rng_state(ckpt["rng"])
+        gen.set_state(ckpt["generator"])
+        env_steps, returns, dataset_rows = ckpt["env_steps"], list(ckpt["returns"]), ckpt["dataset_rows"]
+    env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start, nthread=cfg.nthread)
     buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), method.label_dim)
-    writer = DatasetWriter(cfg.dataset_path, teacher_cfg.task.name, spec, cfg.teacher, teacher.latent_dim) \
-        if cfg.dataset_path else None
-    offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
-
-    iterations = cfg.offline_epochs if offline is not None else cfg.iterations
-    logger = Logger(run_dir, cfg, f"student_{cfg.method}", iterations)
-    t_start, env_steps, loss = time.perf_counter(), 0, float("nan")
+    writer = DatasetWriter(cfg.dataset_path, teacher_cfg.task.name, spec, cfg.teacher, teacher.latent_dim,
+                           keep_rows=dataset_rows if ckpt else None) if cfg.dataset_path else None
     if offline is not None:
         buffer = Buffer(len(offline["episode_id"]), (spec.history_len, spec.obs_dim), method.label_dim)
         buffer.add(offline["proprio_hist"], offline[method.label_key])
 
+    logger = Logger(run_dir, cfg, f"student_{cfg.method}", iterations, start)
+    t_start, loss = time.perf_counter(), float("nan")
     obs = env.reset()
-    episode_id = torch.arange(cfg.num_envs)
-    next_episode = cfg.num_envs
-    returns: list[float] = []
-    for it in range(iterations):
+    episode_id = torch.arange(cfg.num_envs) + dataset_rows  # unique within a recorded file across resumes
+    next_episode = int(episode_id[-1]) + 1
+    for it in range(start, iterations):
         beta = cfg.beta0 * cfg.beta_decay**it if cfg.method == "dagger" else 0.0
         t0 = time.perf_counter()
         if offline is None:
@@ -155,29 +159,33 @@ def distill(cfg: DictConfig) -> dict:
             optimizer.step()
             total += loss_t.item()
         loss = total / updates
-        recent = returns[-cfg.log.return_window:]
+        returns = returns[-cfg.log.return_window:]
         logger.log(it, {
             "loss": loss,
             "beta": beta,
-            "mean_return": sum(recent) / len(recent) if recent else float("nan"),
+            "mean_return": sum(returns) / len(returns) if returns else float("nan"),
             "buffer_size": buffer.size,
             "env_steps": env_steps,
             "collect_s": collect_s,
             "update_s": time.perf_counter() - t1,
             "wall_s": time.perf_counter() - t_start,
         })
+        if it + 1 == iterations or (it + 1) % cfg.save_every == 0:
+            if writer is not None:
+                writer.flush()
+            save_checkpoint(run_dir / "checkpoints" / "last.pt",
+                            student_checkpoint(method, optimizer, cfg, spec, teacher_cfg.task.name, it + 1, env_steps,
+                                               gen, returns, writer.rows if writer else 0))
     logger.close()
     if writer is not None:
         writer.close()
-    save_checkpoint(run_dir / "checkpoints" / "last.pt",
-                    student_checkpoint(method, cfg, spec, teacher_cfg.task.name, iterations, env_steps))
 
     # final check on the training dynamics, the teacher beside it with the same seeds
     eval_env = make_env(teacher_cfg.task, num_envs=cfg.eval_envs, seed=cfg.seed + 10_000, nthread=cfg.nthread)
     student_policy = method.policy.eval()
     student_ret = run_episodes(eval_env, lambda o: student_policy(o["proprio_hist"]))["return"].mean().item()
     teacher_ret = run_episodes(eval_env, lambda o: teacher.action_mean(o))["return"].mean().item()
-    exported = export_policy(student_policy, eval_env, run_dir / "export") if cfg.export else {}
+    exported = export_policy(student_policy, eval_env, run_dir / "export", run_dir) if cfg.export else {}
     summary = {
         "stage": "student",
         "method": cfg.method,
@@ -197,7 +205,7 @@ def distill(cfg: DictConfig) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     cfg = compose("student", sys.argv[1:] if argv is None else argv)
-    if not OmegaConf.is_missing(cfg, "teacher") and not Path(cfg.teacher).is_dir():
+    if not Path(cfg.teacher).is_dir():
         raise SystemExit(f"teacher run dir {cfg.teacher} does not exist; train one with scripts/train_teacher.sh")
     summary = distill(cfg)
     print(f"student run: {cfg.run_dir}")

@@ -63,13 +63,20 @@ class DeployablePolicy(nn.Module):
         self.actor = actor
 
     def raw(self, proprio_hist: torch.Tensor) -> torch.Tensor:
-        """The unclipped action (for training)."""
-        h = self.obs_norm(proprio_hist)
+        """The unclipped action (for training).
+
+        A non-finite input (a failed sensor reading) enters as the training mean of that
+        input, i.e. as 0 after normalization: part of the graph, so the export does it too.
+        """
+        hist = torch.where(torch.isfinite(proprio_hist), proprio_hist, self.obs_norm.mean)
+        h = self.obs_norm(hist)
         return self.actor(torch.cat([h[:, -1], self.latent(h)], dim=-1))
 
     def forward(self, proprio_hist: torch.Tensor) -> torch.Tensor:
-        """The action the robot applies, in [-1, 1] (the task scales it)."""
-        return self.raw(proprio_hist).clamp(-1.0, 1.0)
+        """The action the robot applies, in [-1, 1] (the task scales it); never non-finite:
+        should the network still produce NaN/inf, that action is 0 (the task's neutral command)."""
+        a = self.raw(proprio_hist)
+        return torch.where(torch.isfinite(a), a, torch.zeros_like(a)).clamp(-1.0, 1.0)
 
 
 def build_deployable(arch: dict, spec) -> DeployablePolicy:

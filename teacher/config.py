@@ -1,4 +1,8 @@
-"""Structured schemas of the teacher stage's config (values live in configs/teacher.yaml)."""
+"""Structured schemas of the teacher stage's config (values live in configs/teacher.yaml).
+
+Allowed values (``choice``) and numeric ranges (``bounded``) are part of the schema and
+checked when the config is composed, before a run dir or an env exists.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,68 +10,79 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from envs.config import register_schema
+from runstore.config import bounded, choice, register_schema
 
 
 @dataclass
 class PolicyCfg:
-    actor_input: str = MISSING  # privileged (teacher) | history (DR baseline) | obs (plain PPO)
-    latent_dim: int = MISSING  # z for the teacher; history features for DR
-    latent_noise: float = MISSING  # std of Gaussian noise on z in teacher training (0: none)
-    priv_encoder_hidden: list[int] = MISSING
-    history_encoder: str = MISSING  # mlp | tcn | gru (history actor only)
-    history_hidden: list[int] = MISSING
-    actor_hidden: list[int] = MISSING
-    critic_hidden: list[int] = MISSING
-    init_std: float = MISSING
-    std_schedule: str = MISSING  # learned | linear (init_std -> final_std over training)
-    final_std: float = MISSING
+    actor_input: str = choice("privileged", "history", "obs")  # teacher | DR baseline | plain PPO
+    latent_dim: int = bounded(ge=1)  # z for the teacher; history features for DR
+    latent_noise: float = bounded(ge=0)  # std of Gaussian noise on z in teacher training (0: none)
+    priv_encoder_hidden: list[int] = bounded(ge=1)
+    history_encoder: str = choice("mlp", "tcn", "gru")  # history actor only
+    history_hidden: list[int] = bounded(ge=1)
+    actor_hidden: list[int] = bounded(ge=1)
+    critic_hidden: list[int] = bounded(ge=1)
+    init_std: float = bounded(gt=0)
+    std_schedule: str = choice("learned", "linear")  # linear: init_std -> final_std over training
+    final_std: float = bounded(gt=0)
 
 
 @dataclass
 class PPOCfg:
-    objective: str = MISSING  # clip | kl
-    horizon: int = MISSING  # steps per env per iteration
-    epochs: int = MISSING
-    num_minibatches: int = MISSING
-    gamma: float = MISSING
-    lam: float = MISSING
-    clip: float = MISSING
+    objective: str = choice("clip", "kl")
+    horizon: int = bounded(ge=1)  # steps per env per iteration
+    epochs: int = bounded(ge=1)
+    num_minibatches: int = bounded(ge=1)  # at most horizon * num_envs (checked by TeacherCfg)
+    gamma: float = bounded(gt=0, le=1)
+    lam: float = bounded(ge=0, le=1)
+    clip: float = bounded(gt=0)
     clip_value_loss: bool = MISSING
     normalize_advantage: bool = MISSING
-    entropy_coef: float = MISSING
-    value_coef: float = MISSING
-    max_grad_norm: float = MISSING
-    learning_rate: float = MISSING
-    lr_schedule: str = MISSING  # adaptive | fixed | linear
-    desired_kl: float = MISSING  # for the adaptive learning rate
-    kl_target: float = MISSING  # d_targ of the PPO-KL penalty
-    init_beta: float = MISSING
+    entropy_coef: float = bounded(ge=0)
+    value_coef: float = bounded(ge=0)
+    max_grad_norm: float = bounded(gt=0)
+    learning_rate: float = bounded(gt=0, lt=1)
+    lr_schedule: str = choice("adaptive", "fixed", "linear")
+    desired_kl: float = bounded(gt=0)  # for the adaptive learning rate
+    kl_target: float = bounded(gt=0)  # d_targ of the PPO-KL penalty
+    init_beta: float = bounded(ge=0)
 
 
 @dataclass
 class LogCfg:
-    wandb_mode: str = MISSING  # disabled | offline | online
+    wandb_mode: str = choice("disabled", "offline", "online")
     wandb_project: str = MISSING
     tensorboard: bool = MISSING
     progress: bool = MISSING  # a progress bar on the console
-    print_every: int = MISSING  # iterations between console lines
-    return_window: int = MISSING  # finished episodes averaged into mean_return
+    print_every: int = bounded(ge=0)  # iterations between console lines (0: none)
+    return_window: int = bounded(ge=1)  # finished episodes averaged into mean_return
 
 
 @dataclass
 class TeacherCfg:
     task: Any = MISSING
-    seed: int = MISSING
-    num_envs: int = MISSING
-    max_iterations: int = MISSING
-    nthread: int = MISSING  # simulator threads; 0 = all cores
+    seed: int = bounded(ge=0)
+    num_envs: int = bounded(ge=1)
+    max_iterations: int = bounded(ge=1)
+    nthread: int = bounded(ge=0)  # simulator threads; 0 = all cores
     run_dir: Optional[str] = None  # default: runs/<stage>/<task>-<time>-s<seed>
     resume: bool = False
-    save_every: int = MISSING
+    save_every: int = bounded(ge=1)
     policy: PolicyCfg = field(default_factory=PolicyCfg)
     ppo: PPOCfg = field(default_factory=PPOCfg)
     log: LogCfg = field(default_factory=LogCfg)
 
+    @staticmethod
+    def check(cfg) -> list[str]:
+        batch = cfg.ppo.horizon * cfg.num_envs
+        if cfg.ppo.num_minibatches > batch:
+            return [f"ppo.num_minibatches={cfg.ppo.num_minibatches} exceeds the batch of ppo.horizon x num_envs = "
+                    f"{batch} samples (each minibatch needs at least one); lower it or raise num_envs"]
+        return []
+
+
+# what a resume may change; any other key differing from the run's config.yaml is refused
+RESUMABLE = ("max_iterations", "save_every", "nthread", "log.*")
 
 register_schema("teacher_schema", TeacherCfg)

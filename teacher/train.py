@@ -12,34 +12,27 @@ import math
 import sys
 import time
 from collections import deque
-from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from envs import make_env
-from envs.config import compose
+from runstore.config import compose
+from runstore.logger import Logger
+from runstore.store import prepare_run_dir, save_checkpoint, write_summary
 from teacher.actor_critic import ActorCritic
-from teacher.config import TeacherCfg  # noqa: F401  (registers the schema)
+from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
-from teacher.logger import Logger
+from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.ppo import PPO
-from teacher.runs import (
-    CheckpointError,
-    check_same,
-    load_checkpoint,
-    prepare_run_dir,
-    save_checkpoint,
-    write_summary,
-)
 from teacher.storage import RolloutStorage
 
-STD_SCHEDULES = ("learned", "linear")
 # the run-dir stage name of each actor input: the teacher, the DR baseline, plain PPO
 RUN_STAGE = {"privileged": "teacher", "history": "dr", "obs": "ppo"}
 
 
-def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec) -> dict:
+def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec, windows: dict) -> dict:
+    """Tensors and plain data only: ``runstore.store.load_checkpoint`` reads it with weights_only."""
     return {
         "stage": "teacher",
         "task": cfg.task.name,
@@ -52,60 +45,25 @@ def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec
         "env_steps": env_steps,
         "best_return": best_return,
         "rng": torch.get_rng_state(),
+        "windows": {k: list(v) for k, v in windows.items()},  # recent episodes, so a resume logs on
     }
 
 
-def load_policy(ckpt: dict, spec, task_name: str, policy_cfg) -> ActorCritic:
-    """Rebuild a policy from a checkpoint; any mismatch with the config is an error."""
-    check_same("the task", ckpt["task"], task_name)
-    check_same("the task's observation layout", ckpt["obs_spec"], spec.as_dict())
-    check_same("the policy config", ckpt["policy_cfg"], policy_cfg)
-    policy = ActorCritic(spec, OmegaConf.create(ckpt["policy_cfg"]))
-    policy.load_state_dict(ckpt["model"], strict=True)
-    return policy
-
-
-def load_run(run_dir: str | Path, checkpoint: str = "best", stage: str = "teacher"):
-    """(config, policy, spec) of a finished PPO run (teacher or DR); the policy is frozen."""
-    from teacher.runs import load_run_config
-
-    cfg = load_run_config(run_dir, stage)
-    if "policy" not in cfg or "ppo" not in cfg:
-        raise CheckpointError(f"{run_dir} is not a PPO (teacher/DR) run: its config has no policy/ppo section")
-    ckpt = load_checkpoint(Path(run_dir) / "checkpoints" / f"{checkpoint}.pt")
-    if ckpt.get("stage") != "teacher":
-        raise CheckpointError(f"{run_dir} holds a {ckpt.get('stage')!r} checkpoint, not a PPO (teacher/DR) one")
-    env = make_env(cfg.task, num_envs=1)
-    policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy).eval()
-    for p in policy.parameters():
-        p.requires_grad_(False)
-    return cfg, policy, env.spec
-
-
 def train(cfg: DictConfig) -> dict:
-    if cfg.policy.std_schedule not in STD_SCHEDULES:
-        raise ValueError(f"unknown policy.std_schedule {cfg.policy.std_schedule!r}; choose one of {STD_SCHEDULES}")
-    if cfg.policy.actor_input not in RUN_STAGE:
-        raise ValueError(f"unknown policy.actor_input {cfg.policy.actor_input!r}; choose one of {tuple(RUN_STAGE)}")
     stage = RUN_STAGE[cfg.policy.actor_input]
-    run_dir = prepare_run_dir(cfg, stage)
+    run_dir, ckpt = prepare_run_dir(cfg, stage, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
+    start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)
-    env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed, nthread=cfg.nthread)
-    policy = ActorCritic(env.spec, cfg.policy)
-    ppo = PPO(policy, cfg.ppo, seed=cfg.seed)
-
-    start, env_steps, best_return = 0, 0, -math.inf
-    if cfg.resume:
-        ckpt = load_checkpoint(run_dir / "checkpoints" / "last.pt")
-        policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
-        ppo = PPO(policy, cfg.ppo, seed=cfg.seed + ckpt["iteration"])
+    env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start, nthread=cfg.nthread)
+    policy = ActorCritic(env.spec, cfg.policy) if ckpt is None else load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
+    ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start)
+    env_steps, best_return = 0, -math.inf
+    if ckpt is not None:  # everything the loop carries on, restored; the envs start fresh episodes
         ppo.optimizer.load_state_dict(ckpt["optimizer"])
         ppo.set_learning_rate(ckpt["ppo_state"]["learning_rate"])
         ppo.beta = ckpt["ppo_state"]["beta"]
-        start, env_steps, best_return = ckpt["iteration"], ckpt["env_steps"], ckpt["best_return"]
+        env_steps, best_return = ckpt["env_steps"], ckpt["best_return"]
         torch.set_rng_state(ckpt["rng"])
-        if start >= cfg.max_iterations:
-            raise CheckpointError(f"{run_dir} already ran {start} iterations; raise max_iterations to continue it")
 
     p = cfg.ppo
     shapes = {k: tuple(s) for k, s in {
@@ -118,11 +76,13 @@ def train(cfg: DictConfig) -> dict:
     noise_gen = torch.Generator().manual_seed(cfg.seed + 7919)
     storage = RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
     logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start)
-    returns = deque(maxlen=cfg.log.return_window)
-    lengths = deque(maxlen=cfg.log.return_window)
-    task_metrics = {k: deque(maxlen=cfg.log.return_window) for k in env.episode_metric_names}
+    saved = ckpt.get("windows", {}) if ckpt else {}
+    windows = {k: deque(saved.get(k, []), maxlen=cfg.log.return_window)
+               for k in ("return", "length", *env.episode_metric_names)}
+    returns, lengths = windows["return"], windows["length"]
+    task_metrics = {k: windows[k] for k in env.episode_metric_names}
     t_start = time.perf_counter()
-    mean_return = float("nan")
+    mean_return = sum(returns) / len(returns) if returns else float("nan")
     obs = env.reset()
 
     for it in range(start, cfg.max_iterations):
@@ -194,15 +154,16 @@ def train(cfg: DictConfig) -> dict:
         if returns and len(returns) == returns.maxlen and mean_return > best_return:
             best_return = mean_return
             save_checkpoint(run_dir / "checkpoints" / "best.pt",
-                            checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec))
+                            checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec, windows))
         if done or (it + 1) % cfg.save_every == 0:
             save_checkpoint(run_dir / "checkpoints" / "last.pt",
-                            checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec))
+                            checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec, windows))
     logger.close()
 
     if not (run_dir / "checkpoints" / "best.pt").exists():  # too short to fill the window
         save_checkpoint(run_dir / "checkpoints" / "best.pt",
-                        checkpoint_payload(policy, ppo, cfg, cfg.max_iterations, env_steps, mean_return, env.spec))
+                        checkpoint_payload(policy, ppo, cfg, cfg.max_iterations, env_steps, mean_return, env.spec,
+                                           windows))
     summary = {
         "stage": stage,
         "task": cfg.task.name,

@@ -17,7 +17,7 @@ def cartpole_cfg():
 @pytest.fixture(scope="session")
 def trained_teacher(tmp_path_factory):
     """A cartpole teacher trained once per test session (~1M env steps, about a minute)."""
-    from envs.config import compose
+    from runstore.config import compose
     from teacher.train import train
 
     run = tmp_path_factory.mktemp("teacher") / "run"

@@ -109,7 +109,7 @@ def test_weaker_motors_reach_the_actuators(go2_cfg):
 
 
 def test_a_few_ppo_iterations_run(tmp_path):
-    from envs.config import compose
+    from runstore.config import compose
     from teacher.train import train
 
     summary = train(compose("teacher", [

@@ -11,10 +11,11 @@ from envs import make_env
 from envs.config import ConfigError, compose
 from envs.rollout import run_episodes
 from student.dataset import read_dataset
-from student.distill import distill, load_student
+from student.distill import distill
+from student.load import load_student
 from student.policy import DeployablePolicy
 from student.runtime import PolicyRuntime
-from teacher.runs import CheckpointError, load_run_config
+from runstore.store import CheckpointError, load_run_config
 
 QUIET = ["log.progress=false", "log.tensorboard=false", "log.print_every=0"]
 

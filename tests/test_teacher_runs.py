@@ -6,9 +6,10 @@ import torch
 from omegaconf import OmegaConf
 
 from envs import make_env
-from envs.config import compose
-from teacher.runs import CheckpointError, load_checkpoint
-from teacher.train import load_policy, train
+from runstore.config import compose
+from runstore.store import CheckpointError, load_checkpoint
+from teacher.load import load_policy
+from teacher.train import train
 
 FAST = ["num_envs=64", "ppo.horizon=8", "log.progress=false", "log.tensorboard=false", "save_every=1"]
 

@@ -36,6 +36,7 @@ from omegaconf import MISSING
 
 from envs.base import BatchedTask
 from envs.randomization import ParamSpec, RangeCfg, param_specs_from
+from runstore.config import bounded
 
 ASSET = Path(__file__).resolve().parent.parent / "assets" / "cartpole.xml"
 
@@ -56,26 +57,26 @@ class CartpoleRandomizationCfg:
 @dataclass
 class CartpoleCfg:
     name: str = MISSING
-    sim_dt: float = MISSING
-    substeps: int = MISSING
-    episode_length: int = MISSING  # control steps
-    history_len: int = MISSING
-    cart_mass: float = MISSING  # kg
-    pole_mass: float = MISSING  # kg
-    pole_length: float = MISSING  # m
-    max_force: float = MISSING  # N at action 1
-    track_limit: float = MISSING  # m; beyond it the episode terminates
-    max_angle: float = MISSING  # rad; beyond it the episode terminates
-    init_pos: float = MISSING  # initial cart position ~ U(-init_pos, init_pos)
-    init_angle: float = MISSING  # initial pole angle ~ U(-init_angle, init_angle)
-    target_range: float = MISSING  # targets ~ U(-target_range, target_range)
-    target_period_s: float = MISSING
-    pos_noise: float = MISSING  # m, sensor noise std at obs_noise scale 1
-    angle_noise: float = MISSING  # rad
-    track_sigma: float = MISSING  # m, width of the tracking reward
+    sim_dt: float = bounded(gt=0)
+    substeps: int = bounded(ge=1)
+    episode_length: int = bounded(ge=1)  # control steps
+    history_len: int = bounded(ge=1)
+    cart_mass: float = bounded(gt=0)  # kg
+    pole_mass: float = bounded(gt=0)  # kg
+    pole_length: float = bounded(gt=0)  # m
+    max_force: float = bounded(gt=0)  # N at action 1
+    track_limit: float = bounded(gt=0)  # m; beyond it the episode terminates
+    max_angle: float = bounded(gt=0)  # rad; beyond it the episode terminates
+    init_pos: float = bounded(ge=0)  # initial cart position ~ U(-init_pos, init_pos)
+    init_angle: float = bounded(ge=0)  # initial pole angle ~ U(-init_angle, init_angle)
+    target_range: float = bounded(ge=0)  # targets ~ U(-target_range, target_range)
+    target_period_s: float = bounded(gt=0)
+    pos_noise: float = bounded(ge=0)  # m, sensor noise std at obs_noise scale 1
+    angle_noise: float = bounded(ge=0)  # rad
+    track_sigma: float = bounded(gt=0)  # m, width of the tracking reward
     upright_weight: float = MISSING  # reward weight of cos(pole angle), earned on every step alive
     track_weight: float = MISSING  # reward weight of exp(-(error / track_sigma)^2)
-    action_cost: float = MISSING
+    action_cost: float = bounded(ge=0)
     randomization: CartpoleRandomizationCfg = field(default_factory=CartpoleRandomizationCfg)
 
 
@@ -187,13 +188,19 @@ class CartpoleEnv(BatchedTask):
     def deploy_description(self) -> dict:
         """What a robot-side runtime needs to know about inputs and outputs (deploy.json)."""
         return {
+            "frame": "x along the track, positive to the right (the slider's +x); pole angle about +y, "
+                     "0 upright, positive when the pole's tip leans towards +x",
             "obs_fields": [
-                {"name": "cart_pos", "unit": "m"},
-                {"name": "pole_angle", "unit": "rad", "note": "0 is upright"},
-                {"name": "target_pos", "unit": "m"},
-                {"name": "prev_action", "unit": "1", "note": "the action applied at the previous control step"},
+                {"name": "cart_pos", "unit": "m", "note": "cart position on the track, 0 at its centre, +x right"},
+                {"name": "pole_angle", "unit": "rad", "note": "0 is upright, positive tip towards +x; "
+                 "as the sensor reads it (a calibration offset is part of what the policy adapts to)"},
+                {"name": "target_pos", "unit": "m", "note": "where the cart should be, same axis as cart_pos"},
+                {"name": "prev_action", "unit": "1", "note": "this policy's own action at the previous control "
+                 "step, clipped to [-1, 1], as commanded (before any actuation delay); 0 after reset"},
             ],
-            "action_fields": [{"name": "cart_force", "unit": "N", "scale": self.c["max_force"], "range": [-1.0, 1.0]}],
+            "action_fields": [{"name": "cart_force", "unit": "N", "scale": self.c["max_force"], "range": [-1.0, 1.0],
+                               "note": "force on the cart = action x scale, positive pushes towards +x"}],
+            "neutral_action": "0: no force",
             "control_rate_hz": 1.0 / self.control_dt,
         }
 

