@@ -86,13 +86,25 @@ def checkpoint_digest(run_dir) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
+def remove_stale_temporaries(out_dir: Path) -> None:
+    """Drop what killed evaluations into ``out_dir`` left behind (their process is gone)."""
+    for tmp in out_dir.parent.glob(f".{out_dir.name}.tmp-*"):
+        try:
+            os.kill(int(tmp.name.rsplit(".tmp-", 1)[1].split("-")[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
 def evaluate(cfg: DictConfig) -> dict:
     """Evaluate into a hidden temporary dir beside ``out_dir``, renamed into place on
     success: a killed evaluation leaves the old report (or none), never a half-written one."""
     t0 = time.perf_counter()
     task_cfg, splits, out_dir = check_inputs(cfg)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
+    remove_stale_temporaries(out_dir)
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-{os.getpid()}-"))
     try:
         report = _evaluate(cfg, task_cfg, splits, tmp, t0)
         if out_dir.exists():  # overwrite=true (checked): swap, then drop the old one

@@ -9,6 +9,7 @@ before a run dir is created or a simulator is built.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,6 +21,9 @@ from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+# the module that registers the schema of configs/<name>.yaml (imported when it is composed)
+SCHEMA_MODULES = {"teacher": "teacher.config", "student": "student.config", "evaluate": "evaluation.config",
+                  "task_only": "envs.config"}
 CONFIG_DIR = Path(os.environ.get("APPRENTICE_CONFIG_DIR", Path(__file__).resolve().parent.parent / "configs"))
 
 
@@ -86,6 +90,8 @@ def compose(config_name: str, overrides: Sequence[str] = ()) -> DictConfig:
     """Compose ``configs/<config_name>.yaml`` with hydra overrides; strict, typed and validated."""
     import envs.config  # noqa: F401  (registers the task schemas)
 
+    if config_name in SCHEMA_MODULES:
+        importlib.import_module(SCHEMA_MODULES[config_name])
     if not (CONFIG_DIR / f"{config_name}.yaml").is_file():
         raise ConfigError(f"no config {config_name!r} in {CONFIG_DIR}")
     try:

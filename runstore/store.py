@@ -96,7 +96,7 @@ def prepare_run_dir(cfg: DictConfig, stage: str, resumable: Sequence[str] = (), 
         saved = load_run_config(run_dir, stage)
         cfg.run_dir = str(run_dir)
         changed = config_diff(saved, cfg)
-        refused = {k: v for k, v in changed.items() if not _matches(k, ("resume", *resumable))}
+        refused = {k: v for k, v in changed.items() if not _matches(k, ("resume", "run_dir", *resumable))}
         if refused:
             raise CheckpointError(
                 f"resume=true with a config that differs from {run_dir}/config.yaml: "
