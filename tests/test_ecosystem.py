@@ -1,0 +1,126 @@
+"""apprentice's tasks trained by the real third-party trainers: rsl_rl's OnPolicyRunner and
+DistillationRunner (rsl-rl-lib 5.5.1) and rl_games' Runner (rl-games 1.6.5), on CPU."""
+import numpy as np
+import pytest
+import torch
+
+from envs import make_env
+from envs.ecosystem.to_rsl_rl import RslRlVecEnv, as_groups
+from envs.rollout import run_episodes
+
+rsl_rl = pytest.importorskip("rsl_rl")  # in the [test] extra; installed by scripts/setup.sh
+from rsl_rl.runners import DistillationRunner, OnPolicyRunner  # noqa: E402
+
+
+def mlp_cfg(std: float | None) -> dict:
+    cfg = {"class_name": "MLPModel", "hidden_dims": [128, 128], "activation": "elu", "obs_normalization": True}
+    if std is not None:
+        cfg["distribution_cfg"] = {"class_name": "GaussianDistribution", "init_std": std}
+    return cfg
+
+
+PPO_CFG = {
+    "num_steps_per_env": 16, "save_interval": 1000,
+    "obs_groups": {"actor": ["policy", "privileged"], "critic": ["policy", "privileged", "critic"]},
+    "algorithm": {"class_name": "PPO", "num_learning_epochs": 5, "num_mini_batches": 4, "learning_rate": 1e-3,
+                  "schedule": "adaptive", "desired_kl": 0.01, "entropy_coef": 0.0, "gamma": 0.99, "lam": 0.95},
+    "actor": mlp_cfg(1.0), "critic": mlp_cfg(None),
+}
+
+
+def evaluate(cartpole_cfg, act) -> float:
+    """Mean return over 128 paired episodes on the training dynamics."""
+    env = make_env(cartpole_cfg, num_envs=128, seed=99)
+    return run_episodes(env, act)["return"].mean().item()
+
+
+def test_the_rsl_rl_env_exposes_groups_and_time_outs(cartpole_cfg):
+    env = RslRlVecEnv(make_env(cartpole_cfg, num_envs=4, seed=0))
+    obs = env.get_observations()
+    assert {k: tuple(v.shape) for k, v in obs.items()} == {
+        "policy": (4, 4), "proprio_hist": (4, 120), "privileged": (4, 13), "critic": (4, 6)}
+    env.episode_length_buf = torch.full((4,), 499)  # what init_at_random_ep_len does
+    obs, rew, done, extras = env.step(torch.zeros(4, 1))
+    assert done.tolist() == [1, 1, 1, 1] and extras["time_outs"].all()
+    assert torch.equal(obs["proprio_hist"].view(4, 30, 4)[:, -1], obs["policy"])
+
+
+@pytest.fixture(scope="module")
+def rsl_rl_teacher(cartpole_cfg, tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("rsl_rl")
+    env = RslRlVecEnv(make_env(cartpole_cfg, num_envs=256, seed=0))
+    runner = OnPolicyRunner(env, {**PPO_CFG}, log_dir=str(log_dir), device="cpu")
+    runner.learn(30)
+    runner.save(str(log_dir / "model.pt"))
+    return runner, log_dir / "model.pt"
+
+
+def test_rsl_rl_ppo_learns_an_apprentice_task(rsl_rl_teacher, cartpole_cfg):
+    runner, _ = rsl_rl_teacher
+    policy = runner.get_inference_policy()
+    trained = evaluate(cartpole_cfg, lambda o: policy(as_groups(o)).clamp(-1, 1))
+    untrained = evaluate(cartpole_cfg, lambda o: torch.zeros(128, 1))
+    assert untrained < 35 and trained > 60, (trained, untrained)  # ~85 after 30 iterations on 256 envs
+
+
+def test_rsl_rl_distillation_runner_distills_an_apprentice_teacher(rsl_rl_teacher, cartpole_cfg, tmp_path):
+    _, model = rsl_rl_teacher
+    env = RslRlVecEnv(make_env(cartpole_cfg, num_envs=256, seed=1))
+    cfg = {"num_steps_per_env": 16, "save_interval": 1000,
+           "obs_groups": {"student": ["proprio_hist"], "teacher": ["policy", "privileged"]},
+           "algorithm": {"class_name": "Distillation", "num_learning_epochs": 2, "learning_rate": 1e-3,
+                         "gradient_length": 15},
+           "student": mlp_cfg(0.1), "teacher": mlp_cfg(0.0)}
+    runner = DistillationRunner(env, cfg, log_dir=str(tmp_path), device="cpu")
+    runner.load(str(model))
+
+    def student_return() -> float:
+        student = runner.get_inference_policy()
+        return evaluate(cartpole_cfg, lambda o: student(as_groups(o)).clamp(-1, 1))
+
+    before = student_return()
+    runner.learn(30)
+    after = student_return()
+    teacher = runner.alg.teacher.eval()
+    teacher_return = evaluate(cartpole_cfg, lambda o: teacher(as_groups(o)).clamp(-1, 1))
+    assert after > before + 20 and after > 0.5 * teacher_return, (before, after, teacher_return)
+
+
+def test_rl_games_runner_trains_an_apprentice_task(cartpole_cfg, tmp_path):
+    pytest.importorskip("rl_games")
+    from rl_games.common.algo_observer import AlgoObserver
+    from rl_games.torch_runner import Runner
+
+    from envs.ecosystem.to_rl_games import register
+
+    class Scores(AlgoObserver):
+        def after_init(self, algo):
+            self.algo, self.means = algo, []
+
+        def after_print_stats(self, frame, epoch_num, total_time):
+            self.means.append(self.algo.game_rewards.get_mean().item())
+
+    register("apprentice_cartpole_test", cartpole_cfg)
+    params = {
+        "seed": 0, "algo": {"name": "a2c_continuous"}, "model": {"name": "continuous_a2c_logstd"},
+        "network": {"name": "actor_critic", "separate": False,
+                    "space": {"continuous": {"mu_activation": "None", "sigma_activation": "None",
+                                             "mu_init": {"name": "default"}, "fixed_sigma": True,
+                                             "sigma_init": {"name": "const_initializer", "val": 0}}},
+                    "mlp": {"units": [128, 128], "activation": "elu", "initializer": {"name": "default"}}},
+        "config": {"name": "cartpole", "env_name": "apprentice_cartpole_test", "device": "cpu", "device_name": "cpu",
+                   "multi_gpu": False, "ppo": True, "mixed_precision": False, "normalize_input": True,
+                   "normalize_value": True, "value_bootstrap": True, "num_actors": 256,
+                   "reward_shaper": {"scale_value": 1.0}, "normalize_advantage": True, "gamma": 0.99, "tau": 0.95,
+                   "learning_rate": 1e-3, "lr_schedule": "adaptive", "kl_threshold": 0.01, "score_to_win": 100000,
+                   "max_epochs": 30, "save_best_after": 1000, "save_frequency": 1000, "grad_norm": 1.0,
+                   "entropy_coef": 0.0, "truncate_grads": True, "e_clip": 0.2, "horizon_length": 16,
+                   "minibatch_size": 1024, "mini_epochs": 5, "critic_coef": 2, "clip_value": True,
+                   "bounds_loss_coef": 0.0001, "torch_compile": False, "train_dir": str(tmp_path)},
+    }
+    observer = Scores()
+    runner = Runner(algo_observer=observer)
+    runner.load({"params": params})
+    runner.run({"train": True, "play": False, "checkpoint": None, "sigma": None})
+    means = np.array(observer.means)
+    assert len(means) == 30 and means[-1] > 50 and means[-1] > 2 * means[0], means
