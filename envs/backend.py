@@ -11,7 +11,6 @@ Warp) or an Isaac Gym adapter can replace the CPU one without touching task logi
 from __future__ import annotations
 
 import mujoco
-import mujoco.batch
 import numpy as np
 
 # MuJoCo resets a simulation whose state goes non-finite or huge and counts a warning.
@@ -26,6 +25,8 @@ class MujocoBatchBackend:
     """CPU backend on ``mujoco.batch.Batch``: all simulations on ``nthread`` threads."""
 
     def __init__(self, model: mujoco.MjModel, num_envs: int, nthread: int = 0):
+        import mujoco.batch  # MuJoCo 4; imported here so that external tasks run beside an older mujoco
+
         self.model = model
         self.num_envs = num_envs
         self.batch = mujoco.batch.Batch(model, nsim=num_envs, nthread=nthread)

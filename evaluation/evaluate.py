@@ -124,7 +124,7 @@ def evaluate(cfg: DictConfig) -> dict:
 def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float) -> dict:
     policies = []
     for run in cfg.runs:
-        loaded, _ = load_policies(run, task_cfg.name)
+        loaded, _ = load_policies(run, task_cfg.name, cfg.noadapt_envs)
         policies += loaded
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg))
 

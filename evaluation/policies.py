@@ -51,7 +51,7 @@ def history_actor_as_deployable(policy) -> DeployablePolicy:
                             copy.deepcopy(policy.actor)).eval()
 
 
-def load_policies(run_dir: str | Path, task_name: str) -> tuple[list[EvalPolicy], object]:
+def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) -> tuple[list[EvalPolicy], object]:
     """The policies a run dir holds, and its task config."""
     run_dir = str(run_dir)
     ckpt_dir = Path(run_dir) / "checkpoints"
@@ -62,7 +62,7 @@ def load_policies(run_dir: str | Path, task_name: str) -> tuple[list[EvalPolicy]
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
         if policy.actor_input == "history":
             return [EvalPolicy("dr", run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
-        z = mean_training_latent(policy, cfg.task)
+        z = mean_training_latent(policy, cfg.task, num_envs=noadapt_envs)
         noadapt = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(z), copy.deepcopy(policy.actor)).eval()
         return [
             EvalPolicy("oracle", run_dir, lambda obs: policy.action_mean(obs).clamp(-1, 1), False),
