@@ -62,6 +62,7 @@ class LogCfg:
 @dataclass
 class TeacherCfg:
     task: Any = MISSING
+    trainer: str = choice("apprentice", "rl_games")  # whose PPO loop trains the policy (teacher/rl_games_trainer.py)
     seed: int = bounded(ge=0)
     num_envs: int = bounded(ge=1)
     max_iterations: int = bounded(ge=1)
@@ -75,11 +76,17 @@ class TeacherCfg:
 
     @staticmethod
     def check(cfg) -> list[str]:
+        errors = []
         batch = cfg.ppo.horizon * cfg.num_envs
         if cfg.ppo.num_minibatches > batch:
-            return [f"ppo.num_minibatches={cfg.ppo.num_minibatches} exceeds the batch of ppo.horizon x num_envs = "
-                    f"{batch} samples (each minibatch needs at least one); lower it or raise num_envs"]
-        return []
+            errors.append(f"ppo.num_minibatches={cfg.ppo.num_minibatches} exceeds the batch of ppo.horizon x num_envs "
+                          f"= {batch} samples (each minibatch needs at least one); lower it or raise num_envs")
+        if cfg.trainer == "rl_games":
+            unsupported = {"ppo.objective": (cfg.ppo.objective, "clip"), "policy.latent_noise": (cfg.policy.latent_noise, 0.0),
+                           "policy.std_schedule": (cfg.policy.std_schedule, "learned")}
+            errors += [f"{k}={v!r} is not available with trainer=rl_games (needs {need!r})"
+                       for k, (v, need) in unsupported.items() if v != need]
+        return errors
 
 
 # what a resume may change; any other key differing from the run's config.yaml is refused

@@ -180,7 +180,12 @@ def train(cfg: DictConfig) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     cfg = compose("teacher", sys.argv[1:] if argv is None else argv)
-    summary = train(cfg)
+    if cfg.trainer == "rl_games":
+        from teacher.rl_games_trainer import train_rl_games
+
+        summary = train_rl_games(cfg)
+    else:
+        summary = train(cfg)
     print(f"teacher run: {cfg.run_dir}")
     print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in summary.items()})
 

@@ -49,7 +49,7 @@ def test_simulator_blowup_resets_that_env_and_is_counted(env):
 def test_unknown_task_name(cartpole_cfg):
     cfg = cartpole_cfg.copy()
     cfg.name = "cartpool"
-    with pytest.raises(ValueError, match=r"unknown task 'cartpool'; known tasks: \['cartpole', 'go2', 'gymnasium'\]"):
+    with pytest.raises(ValueError, match=r"unknown task 'cartpool'; known tasks: \['cartpole', 'go2', 'gymnasium', 'rsl_rl_env'\]"):
         make_env(cfg, num_envs=2)
     with pytest.raises(ConfigError, match="unknown task"):
         load_task_cfg("cartpool")

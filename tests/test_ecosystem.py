@@ -124,3 +124,32 @@ def test_rl_games_runner_trains_an_apprentice_task(cartpole_cfg, tmp_path):
     runner.run({"train": True, "play": False, "checkpoint": None, "sigma": None})
     means = np.array(observer.means)
     assert len(means) == 30 and means[-1] > 50 and means[-1] > 2 * means[0], means
+
+
+def test_rl_games_trains_an_apprentice_teacher_run_that_the_next_stages_take(tmp_path):
+    """trainer=rl_games: rl_games' PPO loop on apprentice's ActorCritic, written as a teacher run."""
+    pytest.importorskip("rl_games")
+    from evaluation.evaluate import evaluate
+    from runstore.config import ConfigError, compose
+    from student.distill import distill
+    from teacher.load import load_run
+    from teacher.rl_games_trainer import train_rl_games
+
+    quiet = ["log.progress=false", "log.tensorboard=false", "log.print_every=0"]
+    teacher = tmp_path / "teacher"
+    summary = train_rl_games(compose("teacher", ["trainer=rl_games", "num_envs=256", "max_iterations=30",
+                                                 "save_every=10", f"run_dir={teacher}", *quiet]))
+    assert summary["trainer"] == "rl_games" and summary["env_steps"] == 30 * 16 * 256
+    assert summary["mean_return"] > 50, summary  # random play ~20; apprentice's own trainer ~80 here
+    cfg, policy, spec = load_run(teacher)  # an ordinary teacher run: privileged info only through z
+    assert policy.actor_input == "privileged" and cfg.trainer == "rl_games"
+    student = tmp_path / "dagger"
+    distill(compose("student", [f"teacher={teacher}", "iterations=3", "num_envs=256", "eval_envs=64",
+                                f"run_dir={student}", *quiet]))
+    report = evaluate(compose("evaluate", [f"runs=[{teacher},{student}]", "episodes=64", "sweep=false",
+                                           f"out_dir={tmp_path}/eval"]))
+    assert {r["policy"] for r in report["rows"]} == {"oracle", "noadapt", "dagger"}
+    oracle = next(r for r in report["rows"] if r["policy"] == "oracle" and r["split"] == "train")
+    assert oracle["return_mean"] > 50
+    with pytest.raises(ConfigError, match=r"ppo.objective='kl' is not available with trainer=rl_games"):
+        compose("teacher", ["trainer=rl_games", "ppo.objective=kl"])
