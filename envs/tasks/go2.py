@@ -165,6 +165,15 @@ def build_go2_model(cfg) -> mujoco.MjModel:
     return spec.compile()
 
 
+def build_go2_visual_model() -> mujoco.MjModel:
+    """The Go2 scene as shipped, meshes kept, for rendering only (never simulated).
+
+    It has the same bodies and joints as ``build_go2_model`` (only geoms, meshes, sensors
+    and sites differ), so a simulation state's ``qpos`` poses it directly.
+    """
+    return mujoco.MjSpec.from_file(str(go2_scene_path())).compile()
+
+
 def quat_rotate_inverse(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate world vectors ``v`` (N, 3) into the frames of unit quaternions ``q`` (N, 4; w, x, y, z)."""
     w, u = q[:, :1], q[:, 1:]
@@ -371,6 +380,10 @@ class Go2Env(BatchedTask):
         return np.concatenate(
             [lin_vel, height[:, None], self.last_contact, self.feet_air_time], axis=1
         ).astype(np.float32)
+
+    def visual_model(self) -> mujoco.MjModel:
+        """What a video shows: the robot with its meshes (``evaluation/video.py``)."""
+        return build_go2_visual_model()
 
     def deploy_description(self) -> dict:
         """What a robot-side runtime needs to know about inputs and outputs (deploy.json)."""
