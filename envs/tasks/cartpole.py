@@ -61,6 +61,7 @@ class CartpoleCfg:
     substeps: int = bounded(ge=1)
     episode_length: int = bounded(ge=1)  # control steps
     history_len: int = bounded(ge=1)
+    resample_prob: float = bounded(ge=0, le=1)  # per env and step: new dynamics mid-episode (RMA 0.004)
     cart_mass: float = bounded(gt=0)  # kg
     pole_mass: float = bounded(gt=0)  # kg
     pole_length: float = bounded(gt=0)  # m
@@ -109,8 +110,9 @@ class CartpoleEnv(BatchedTask):
     def declare_params(self) -> list[ParamSpec]:
         return param_specs_from(self.cfg.randomization)
 
-    def __init__(self, cfg, num_envs: int, seed: int = 0, split="train", nthread: int = 0):
-        super().__init__(cfg, num_envs, seed, split, nthread)
+    def __init__(self, cfg, num_envs: int, seed: int = 0, split="train", nthread: int = 0,
+                 resample_prob: float | None = None):
+        super().__init__(cfg, num_envs, seed, split, nthread, resample_prob)
         # config scalars as plain floats: the hot path never touches the config object
         self.c = {k: float(cfg[k]) for k in _SCALARS}
         b = self.backend
