@@ -256,7 +256,8 @@ def evaluate_paired(policies: dict, episodes: int, seed: int = 2026) -> dict:
         for name, act in policies.items():
             env = make_env(cfg, num_envs=episodes, seed=seed, split=split)
             rec = run_episodes(env, act)
-            out[split][name] = (summarize(rec, env.control_dt, env.episode_metric_names), rec["return"])
+            out[split][name] = (summarize(rec, env.control_dt, env.episode_metric_names, env.max_episode_length),
+                                rec["return"])
     return out
 
 

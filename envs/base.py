@@ -20,7 +20,7 @@ import torch
 
 from envs.backend import MujocoBatchBackend
 from envs.contract import ObsDict, ObsSpec
-from envs.randomization import ParamSpec, Sampler, normalizer
+from envs.randomization import SPLITS, ParamSpec, Sampler, normalizer
 
 
 class BatchedTask:
@@ -81,6 +81,7 @@ class BatchedTask:
         seed: int = 0,
         split: str | Mapping[str, Sequence[Sequence[float]]] = "train",
         nthread: int = 0,
+        resample_prob: float | None = None,
     ):
         if num_envs < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -90,8 +91,13 @@ class BatchedTask:
         self.rng = np.random.Generator(np.random.PCG64(int(seed)))
         self.param_specs = self.declare_params()
         self.param_names = tuple(s.name for s in self.param_specs)
+        self.splits = SPLITS if self.param_specs else ("train",)  # the named splits this env offers
         self._max_delay = self._declared_max_delay()
         self.set_split(split)
+        # per step and env: resample the dynamics mid-episode (RMA: 0.004 in training, 0.01 in testing)
+        self.resample_prob = float(cfg.get("resample_prob", 0.0) if resample_prob is None else resample_prob)
+        if not 0.0 <= self.resample_prob <= 1.0:
+            raise ValueError(f"resample_prob must lie in [0, 1], got {self.resample_prob}")
         self._param_centre, self._param_half = normalizer(self.param_specs)
         self.backend = MujocoBatchBackend(self.build_model(), num_envs, nthread)
         self.substeps = int(cfg.substeps)
@@ -109,10 +115,12 @@ class BatchedTask:
         n, a, f32 = num_envs, self.num_actions, np.float32
         self.params = np.zeros((n, len(self.param_specs)))
         self.params_normalized = np.zeros((n, len(self.param_specs)), f32)
+        self.episode_metric_names = (*type(self).episode_metric_names, "action_jerk")
         self.episode_length_buf = np.zeros(n, np.int64)
         self.episode_return = np.zeros(n, f32)
         self.metric_sums = np.zeros((n, len(self.episode_metric_names)), f32)
         self.prev_actions = np.zeros((n, a), f32)
+        self.prev2_actions = np.zeros((n, a), f32)
         self.obs_noise = np.ones(n, f32)
         self.action_delay = np.zeros(n, np.int64)
         self.action_queue = np.zeros((n, self._max_delay + 1, a), f32)  # [:, k]: k steps ago
@@ -153,10 +161,14 @@ class BatchedTask:
         self.apply_actions(self.action_queue[self._rows, self.action_delay])
         failed = self.backend.step(self.substeps)
 
+        # smoothness (RMA): the command's second difference, |a_t - 2 a_t-1 + a_t-2|, from the third step on
+        jerk = np.abs(act - 2.0 * self.prev_actions + self.prev2_actions).mean(axis=1) * (self.episode_length_buf >= 2)
+        self.prev2_actions = self.prev_actions
         self.prev_actions = act
         self.episode_length_buf += 1
         self.after_physics()
         reward, terminated, metrics = self.compute_reward(act)
+        metrics = np.concatenate([metrics, jerk[:, None].astype(np.float32)], axis=1)
 
         bad = failed | bad_action
         n_bad = int(bad.sum())
@@ -180,6 +192,7 @@ class BatchedTask:
         info["episode"] = self._finish_episodes(ids, terminated)
         if len(ids):
             self._reset_ids(ids)
+        info["resampled"] = self._resample(~done) if self.resample_prob > 0 else 0
         return self._observe(ids), torch.from_numpy(reward), torch.from_numpy(done), info
 
     # ---- internals ------------------------------------------------------------------
@@ -206,7 +219,8 @@ class BatchedTask:
             out[name] = torch.from_numpy(np.ascontiguousarray(means[:, k]))
         return out
 
-    def _reset_ids(self, ids: np.ndarray) -> None:
+    def _set_params(self, ids: np.ndarray) -> None:
+        """Draw fresh dynamics for ``ids`` from the split and write them into the simulation."""
         params = self._sampler(len(ids), self.rng)
         self.params[ids] = params
         self.params_normalized[ids] = (params - self._param_centre) / self._param_half
@@ -216,6 +230,17 @@ class BatchedTask:
             self.obs_noise[ids] = params[:, self.param_names.index("obs_noise")]
         self.apply_params(ids, params)
         self.backend.set_const(ids)
+
+    def _resample(self, running: np.ndarray) -> int:
+        """Mid-episode resampling: with ``resample_prob`` per env and step, new dynamics take
+        effect from the next physics step, the state is kept, and ``priv_info`` follows."""
+        ids = np.flatnonzero(running & (self.rng.random(self.num_envs) < self.resample_prob))
+        if len(ids):
+            self._set_params(ids)
+        return len(ids)
+
+    def _reset_ids(self, ids: np.ndarray) -> None:
+        self._set_params(ids)
         self.backend.reset(ids)
         self.reset_state(ids)
         self.backend.forward(ids)
@@ -223,6 +248,7 @@ class BatchedTask:
         self.episode_return[ids] = 0.0
         self.metric_sums[ids] = 0.0
         self.prev_actions[ids] = 0.0
+        self.prev2_actions[ids] = 0.0
         self.action_queue[ids] = 0.0
 
     def _observe(self, reset_ids: np.ndarray) -> ObsDict:

@@ -22,9 +22,12 @@ an Isaac Gym task can plug in through an adapter that returns the same keys.
     ``nan_resets`` (int): how many envs were reset this step because the simulator blew
         up (non-finite or huge state) or their action was non-finite.
     ``nan_actions`` (int): how many of those had a non-finite action.
+    ``resampled`` (int): how many running envs drew new dynamics mid-episode this step
+        (``resample_prob``; 0 unless enabled). The state is kept; ``priv_info`` follows.
     ``episode`` (dict of 1-D tensors over the episodes that ended this step):
         ``return``, ``length``, ``terminated`` and the task's own metrics
-        (``env.episode_metric_names``), each one value per finished episode.
+        (``env.episode_metric_names``, ending with ``action_jerk``: the mean of
+        |a_t - 2 a_t-1 + a_t-2| over the episode), each one value per finished episode.
 
 ``ObsDict`` keys:
     ``obs`` (N, D): the current proprioceptive observation: only what the robot's own
@@ -80,6 +83,7 @@ class VecEnv(Protocol):
     control_dt: float
     episode_metric_names: tuple[str, ...]
     param_names: tuple[str, ...]
+    splits: tuple[str, ...]  # the named dynamics splits make_env(split=...) accepts
 
     def reset(self) -> ObsDict: ...
 

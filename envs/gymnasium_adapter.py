@@ -61,6 +61,7 @@ class RunningReturnStd:
 class GymnasiumVecEnv:
     episode_metric_names: tuple[str, ...] = ()
     param_names: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ("train",)
 
     def __init__(
         self,

@@ -29,7 +29,16 @@ def make_env(
     seed: int = 0,
     split: str | Mapping[str, Sequence[Sequence[float]]] = "train",
     nthread: int = 0,
+    resample_prob: float | None = None,
 ) -> BatchedTask | GymnasiumVecEnv | RslRlEnvAdapter:
-    """Build the env a task config describes (``task_cfg.name`` picks the task)."""
+    """Build the env a task config describes (``task_cfg.name`` picks the task).
+
+    ``resample_prob`` overrides the task's own rate of mid-episode dynamics resampling
+    (apprentice's MuJoCo tasks only)."""
     _, env_cls = task_entry(task_cfg.name)
-    return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)
+    if resample_prob is None:
+        return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)
+    if not issubclass(env_cls, BatchedTask):
+        raise ValueError(f"task={task_cfg.name} cannot resample its dynamics mid-episode (resample_prob); "
+                         "only apprentice's own tasks can")
+    return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread, resample_prob=resample_prob)

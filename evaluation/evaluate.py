@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from envs import make_env
 from runstore.config import compose
 from envs.rollout import run_episodes
+from evaluation.breakdown import failure_breakdown
 from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
 from evaluation.metrics import ci95, combine_seeds, paired_difference, pool_runs, summarize
 from evaluation.policies import load_policies
@@ -31,7 +32,8 @@ from evaluation.report import markdown, write_report
 from runstore.store import CheckpointError, atomic_write_text, load_run_config
 
 
-BASELINES = ("dr", "noadapt")  # what a student must beat: no privileged training, or no adaptation
+# what a student must beat: no privileged training (with or without a history), or no adaptation
+BASELINES = ("dr", "robust", "noadapt")
 
 
 def sweep_values(spec, points: int) -> list[float]:
@@ -65,7 +67,7 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
             raise ValueError(f"{run} was trained on a different {task_cfg.name} config than {cfg.runs[0]}")
     splits = {s: s for s in cfg.splits}
     splits.update({name: OmegaConf.to_container(r) for name, r in cfg.ranges.items()})
-    probe = make_env(task_cfg, num_envs=1)
+    probe = make_env(task_cfg, num_envs=1, resample_prob=cfg.resample_prob)
     for name, split in splits.items():
         try:
             probe.set_split(split)
@@ -134,9 +136,10 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float)
     for split_name, split in splits.items():
         for k, pol in enumerate(policies):
             # a fresh env with the same seed for each policy: the same dynamics and initial states
-            env = make_env(task_cfg, num_envs=cfg.episodes, seed=cfg.seed, split=split, nthread=cfg.nthread)
+            env = make_env(task_cfg, num_envs=cfg.episodes, seed=cfg.seed, split=split, nthread=cfg.nthread,
+                           resample_prob=cfg.resample_prob)
             records = run_episodes(env, pol.act)
-            summary = summarize(records, env.control_dt, env.episode_metric_names)
+            summary = summarize(records, env.control_dt, env.episode_metric_names, env.max_episode_length)
             per_run[(split_name, pol.name)].append({**summary, "run_dir": pol.run_dir, "deployable": pol.deployable})
             returns[(split_name, pol.name)].append(records["return"])
             group = episodes_file.create_group(f"{split_name}/{pol.name}_{k}")
@@ -145,6 +148,7 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float)
                 group.create_dataset(key, data=v.numpy())
         episodes_file[split_name].attrs["param_names"] = list(env.param_names)
     episodes_file.close()
+    breakdown = failure_breakdown(out_dir / "episodes.h5")
 
     rows = []
     for (split_name, name), runs in per_run.items():
@@ -194,7 +198,8 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float)
                                                   split="heldout", seed=cfg.seed, seconds=cfg.video_seconds)
                 videos[pol.name]["path"] = f"video_{pol.name}.gif"  # beside report.json
 
-    report = {"task": task_cfg.name, "rows": rows, "comparisons": comparisons, "sweeps": sweeps, "videos": videos,
+    report = {"task": task_cfg.name, "rows": rows, "comparisons": comparisons, "breakdown": breakdown,
+              "sweeps": sweeps, "videos": videos,
               "wall_s": time.perf_counter() - t0, "seed": cfg.seed}
     write_report(report, sweeps, train_ranges, out_dir)
     return report

@@ -12,7 +12,10 @@ def ci95(values: torch.Tensor) -> float:
     return float("nan") if n < 2 else 1.96 * values.float().std().item() / math.sqrt(n)
 
 
-def summarize(records: dict[str, torch.Tensor], control_dt: float, metric_names: tuple[str, ...]) -> dict:
+def summarize(records: dict[str, torch.Tensor], control_dt: float, metric_names: tuple[str, ...],
+              max_episode_length: int | None = None) -> dict:
+    """Episode statistics; with ``max_episode_length``, also RMA's normalized time to fall
+    (the mean over episodes of the fraction of the episode survived: 1 for a success)."""
     ret = records["return"].float()
     failed = records["terminated"].bool()
     length_s = records["length"].float() * control_dt
@@ -24,6 +27,9 @@ def summarize(records: dict[str, torch.Tensor], control_dt: float, metric_names:
         "time_to_failure_s": length_s[failed].mean().item() if failed.any() else None,
         "episodes": int(ret.numel()),
     }
+    if max_episode_length:
+        survived = torch.where(failed, records["length"].float() / max_episode_length, torch.ones_like(ret))
+        out["time_to_fall_norm"] = survived.mean().item()
     for name in metric_names:
         out[f"{name}_mean"] = records[name].float().mean().item()
     return out

@@ -3,6 +3,8 @@
 - a teacher run gives ``oracle`` (the teacher with the true ``priv_info``) and ``noadapt``
   (its base actor with z fixed to the mean z over training-split states);
 - a DR run (PPO with the history actor) gives ``dr``;
+- a Robust run (PPO on ``obs`` alone: randomization, no latent, no history; RMA's
+  "Robust") gives ``robust``, a deployable policy that reads only the last history row;
 - a student run gives ``dagger`` or ``adapt``.
 Deployable policies are called with ``proprio_hist`` alone.
 """
@@ -62,6 +64,10 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
         if policy.actor_input == "history":
             return [EvalPolicy("dr", run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
+        if policy.actor_input == "obs":  # RMA's "Robust": randomization, no latent, no history
+            robust = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(torch.zeros(0)),
+                                      copy.deepcopy(policy.actor)).eval()
+            return [EvalPolicy("robust", run_dir, deployable(robust), True)], cfg.task
         z = mean_training_latent(policy, cfg.task, num_envs=noadapt_envs)
         noadapt = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(z), copy.deepcopy(policy.actor)).eval()
         return [

@@ -9,9 +9,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from evaluation.breakdown import breakdown_markdown  # noqa: E402
 from runstore.store import atomic_write_text  # noqa: E402
 
-ORDER = ["oracle", "adapt", "dagger", "sysid", "dr", "noadapt"]
+ORDER = ["oracle", "adapt", "dagger", "sysid", "dr", "robust", "noadapt"]
 
 
 def _order(name: str) -> tuple:
@@ -31,15 +32,15 @@ def markdown(report: dict) -> str:
         extra = [k for k in rows[0] if k.endswith("_mean") and k != "return_mean"] if rows else []
         lines += [f"## Split: {split}", "",
                   "| policy | deployable | return (95% CI) | / oracle | success rate | time to failure (s) | "
-                  + " | ".join(extra) + " | episodes | seeds |",
-                  "|---|---|---|---|---|---|" + "---|" * len(extra) + "---|---|"]
+                  "time to fall (norm.) | " + " | ".join(extra) + " | episodes | seeds |",
+                  "|---|---|---|---|---|---|---|" + "---|" * len(extra) + "---|---|"]
         for r in rows:
             frac = r["return_mean"] / oracle["return_mean"] if oracle and oracle["return_mean"] else None
             seeds = f"{r['seeds']} ({fmt(r['seed_return_mean'])} ± {fmt(r['seed_return_ci95'])})" if r["seeds"] > 1 else "1"
             lines.append(
                 f"| {r['policy']} | {'yes' if r['deployable'] else 'no (privileged)'} | "
                 f"{fmt(r['return_mean'], 4)} ± {fmt(r['return_ci95'], 2)} | {fmt(frac)} | "
-                f"{fmt(r['success_rate'])} | {fmt(r['time_to_failure_s'])} | "
+                f"{fmt(r['success_rate'])} | {fmt(r['time_to_failure_s'])} | {fmt(r.get('time_to_fall_norm'))} | "
                 + " | ".join(fmt(r[k]) for k in extra) + f" | {r['episodes']} | {seeds} |"
             )
         lines.append("")
@@ -58,6 +59,7 @@ def markdown(report: dict) -> str:
               "seeds per policy, 'seeds' gives the mean over seeds and its 95% interval. Paired differences are "
               "per-episode return differences on the same episodes (seed i of one policy against seed i of the "
               "other); 'above the baseline' means the whole interval is above zero.", ""]
+    lines += breakdown_markdown(report.get("breakdown", {}), _order)
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the default task (cartpole), on CPU: teacher, DR baseline, DAgger,
-# adaptation-module and SysID students, then the evaluation on train and held-out dynamics.
+# The main job on the default task (cartpole), on CPU: teacher, the DR and Robust baselines,
+# DAgger, adaptation-module and SysID students, then the evaluation on train and held-out dynamics.
 # Everything lands under $RUNS (default runs/pipeline-<time>); the held-out table is printed.
 # Extra arguments are hydra overrides passed to the two PPO runs (e.g. max_iterations=100).
 set -euo pipefail
@@ -10,17 +10,19 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} WANDB_MODE=${WANDB_MODE:-disa
 RUNS=${RUNS:-runs/pipeline-$(date +%Y%m%d-%H%M%S)}
 PY=.venv/bin/python
 QUIET="log.progress=false log.print_every=25"
-echo "== 1/6 teacher (PPO with privileged latent) -> $RUNS/teacher"
+echo "== 1/7 teacher (PPO with privileged latent) -> $RUNS/teacher"
 $PY -m teacher.train run_dir="$RUNS/teacher" $QUIET "$@"
-echo "== 2/6 DR baseline (PPO on proprioceptive history) -> $RUNS/dr"
+echo "== 2/7 DR baseline (PPO on proprioceptive history) -> $RUNS/dr"
 $PY -m teacher.train run_dir="$RUNS/dr" policy.actor_input=history $QUIET "$@"
-echo "== 3/6 DAgger student -> $RUNS/dagger"
+echo "== 3/7 Robust baseline (PPO on the current observation: no latent, no history) -> $RUNS/robust"
+$PY -m teacher.train run_dir="$RUNS/robust" policy.actor_input=obs $QUIET "$@"
+echo "== 4/7 DAgger student -> $RUNS/dagger"
 $PY -m student.distill teacher="$RUNS/teacher" method=dagger run_dir="$RUNS/dagger" $QUIET
-echo "== 4/6 adaptation-module student -> $RUNS/adapt"
+echo "== 5/7 adaptation-module student -> $RUNS/adapt"
 $PY -m student.distill teacher="$RUNS/teacher" method=adapt run_dir="$RUNS/adapt" $QUIET
-echo "== 5/6 SysID baseline (regresses the explicit parameters) -> $RUNS/sysid"
+echo "== 6/7 SysID baseline (regresses the explicit parameters) -> $RUNS/sysid"
 $PY -m student.distill teacher="$RUNS/teacher" method=sysid run_dir="$RUNS/sysid" $QUIET export=false
-echo "== 6/6 evaluation on train and held-out dynamics -> $RUNS/eval"
-$PY -m evaluation.evaluate "runs=[$RUNS/teacher,$RUNS/dr,$RUNS/dagger,$RUNS/adapt,$RUNS/sysid]" out_dir="$RUNS/eval" \
+echo "== 7/7 evaluation on train and held-out dynamics -> $RUNS/eval"
+$PY -m evaluation.evaluate "runs=[$RUNS/teacher,$RUNS/dr,$RUNS/robust,$RUNS/dagger,$RUNS/adapt,$RUNS/sysid]" out_dir="$RUNS/eval" \
   sweep_points=5 sweep_episodes=100
 echo "deployable policies: $RUNS/adapt/export and $RUNS/dagger/export (policy.onnx, policy.pt, deploy.json)"

@@ -70,6 +70,7 @@ class TeacherCfg:
     run_dir: Optional[str] = None  # default: runs/<stage>/<task>-<time>-s<seed>
     resume: bool = False
     save_every: int = bounded(ge=1)
+    heldout_eval_envs: int = bounded(ge=0)  # held-out episodes run at the end, reported in summary.json (0: none)
     policy: PolicyCfg = field(default_factory=PolicyCfg)
     ppo: PPOCfg = field(default_factory=PPOCfg)
     log: LogCfg = field(default_factory=LogCfg)
@@ -90,6 +91,6 @@ class TeacherCfg:
 
 
 # what a resume may change; any other key differing from the run's config.yaml is refused
-RESUMABLE = ("max_iterations", "save_every", "nthread", "log.*")
+RESUMABLE = ("max_iterations", "save_every", "nthread", "heldout_eval_envs", "log.*")
 
 register_schema("teacher_schema", TeacherCfg)

@@ -151,7 +151,7 @@ def train_rl_games(cfg: DictConfig) -> dict:
     from rl_games.common.algo_observer import AlgoObserver
     from rl_games.torch_runner import Runner
 
-    from teacher.train import RUN_STAGE
+    from teacher.train import RUN_STAGE, heldout_check
 
     if cfg.resume:
         raise CheckpointError("trainer=rl_games cannot resume a run; start a new run_dir (or use trainer=apprentice)")
@@ -222,6 +222,7 @@ def train_rl_games(cfg: DictConfig) -> dict:
         "best_return": state["best"] if state["best"] > -math.inf else state["mean"],
         "env_steps": state["steps"], "iterations": cfg.max_iterations, "wall_s": time.perf_counter() - t_start,
         "nan_resets_total": env.nan_resets_total,
+        **heldout_check(actor_critic.eval(), cfg, env.splits),
     }
     write_summary(run_dir, summary)
     return summary

@@ -17,6 +17,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from envs import make_env
+from envs.rollout import run_episodes
+from evaluation.metrics import summarize
 from runstore.config import compose
 from runstore.logger import Logger
 from runstore.store import prepare_run_dir, save_checkpoint, write_summary
@@ -47,6 +49,20 @@ def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec
         "rng": torch.get_rng_state(),
         "windows": {k: list(v) for k, v in windows.items()},  # recent episodes, so a resume logs on
     }
+
+
+@torch.no_grad()
+def heldout_check(policy: ActorCritic, cfg: DictConfig, splits: tuple[str, ...]) -> dict:
+    """The final policy on ``heldout_eval_envs`` held-out episodes (one per env): how well
+    the trained policy generalizes, in every run's summary. Empty if the task has no held-out split."""
+    if not cfg.heldout_eval_envs or "heldout" not in splits:
+        return {}
+    env = make_env(cfg.task, num_envs=cfg.heldout_eval_envs, seed=cfg.seed + 20_000, split="heldout",
+                   nthread=cfg.nthread)
+    s = summarize(run_episodes(env, lambda o: policy.action_mean(o).clamp(-1.0, 1.0)), env.control_dt,
+                  env.episode_metric_names, env.max_episode_length)
+    return {"heldout_return": s["return_mean"], "heldout_return_ci95": s["return_ci95"],
+            "heldout_success": s["success_rate"], "heldout_episodes": s["episodes"]}
 
 
 def train(cfg: DictConfig) -> dict:
@@ -173,6 +189,7 @@ def train(cfg: DictConfig) -> dict:
         "iterations": cfg.max_iterations,
         "wall_s": time.perf_counter() - t_start,
         "nan_resets_total": env.nan_resets_total,
+        **heldout_check(policy, cfg, env.splits),
     }
     write_summary(run_dir, summary)
     return summary

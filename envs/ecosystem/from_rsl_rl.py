@@ -84,6 +84,7 @@ def _as_numpy(x) -> np.ndarray:
 class RslRlEnvAdapter:
     param_names: tuple[str, ...] = ()
     param_specs: list = []
+    splits: tuple[str, ...] = ("train", "heldout")  # built by the factory
     episode_metric_names: tuple[str, ...] = ()
 
     def __init__(self, cfg, num_envs: int, seed: int = 0, split="train", nthread: int = 0):

@@ -1,0 +1,69 @@
+"""Where policies fail: per randomized parameter, the episodes below and above its median.
+
+Read from ``episodes.h5`` (one group per split and policy run, with ``params``,
+``terminated`` and ``return`` per episode). Runs of the same policy (seeds) are pooled. A
+parameter that does not vary within a split (e.g. every parameter at ``nominal``) is left
+out. For integer parameters (``action_delay``) the low half is the values below the
+median and the high half the rest.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+def failure_breakdown(path: str | Path) -> dict[str, dict[str, list[dict]]]:
+    """{split: {policy: [{param, median, low/high: success, return, episodes}, ...]}}."""
+    out: dict[str, dict[str, list[dict]]] = {}
+    with h5py.File(path, "r") as f:
+        for split in f:
+            names = [str(n) for n in f[split].attrs["param_names"]]
+            pooled: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+            for group in f[split]:
+                policy = group.rsplit("_", 1)[0]  # "<policy>_<k>": the k-th run of that policy
+                for key in ("params", "terminated", "return"):
+                    pooled[policy][key].append(np.asarray(f[split][group][key]))
+            out[split] = {}
+            for policy, cols in pooled.items():
+                params = np.concatenate(cols["params"]).reshape(-1, len(names))
+                success = 1.0 - np.concatenate(cols["terminated"]).astype(float)
+                ret = np.concatenate(cols["return"]).astype(float)
+                rows = []
+                for j, name in enumerate(names):
+                    v = params[:, j]
+                    if v.min() == v.max():
+                        continue
+                    median = float(np.median(v))
+                    low = v < median if np.all(v == np.round(v)) else v <= median
+                    if low.all() or not low.any():
+                        low = v <= median
+                    rows.append({"param": name, "median": median,
+                                 **{f"{half}_{k}": fn(m) for half, m in (("low", low), ("high", ~low))
+                                    for k, fn in (("success", lambda m: float(success[m].mean())),
+                                                  ("return", lambda m: float(ret[m].mean())),
+                                                  ("episodes", lambda m: int(m.sum())))}})
+                out[split][policy] = rows
+    return out
+
+
+def breakdown_markdown(breakdown: dict, order) -> list[str]:
+    """One table per split: success rate in the low / high half of each parameter, per policy."""
+    lines = []
+    for split, per_policy in breakdown.items():
+        policies = sorted(per_policy, key=order)
+        params = [r["param"] for r in per_policy[policies[0]]] if policies else []
+        if not params:
+            continue
+        lines += [f"### Failures by parameter: {split}", "",
+                  "Success rate on the episodes below / above each parameter's median (pooled over seeds).", "",
+                  "| parameter | median | " + " | ".join(policies) + " |",
+                  "|---|---|" + "---|" * len(policies)]
+        for i, param in enumerate(params):
+            rows = [per_policy[p][i] for p in policies]
+            cells = [f"{r['low_success']:.2f} / {r['high_success']:.2f}" for r in rows]
+            lines.append(f"| {param} | {rows[0]['median']:.3g} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines

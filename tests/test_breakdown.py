@@ -1,0 +1,41 @@
+"""The per-parameter failure breakdown, checked on a hand-made episodes.h5."""
+import h5py
+import numpy as np
+import pytest
+
+from evaluation.breakdown import breakdown_markdown, failure_breakdown
+
+
+def write(path):
+    with h5py.File(path, "w") as f:
+        f.create_group("heldout").attrs["param_names"] = ["mass", "delay", "fixed"]
+        # two seeds of the oracle: pooled; mass median 2.5, delay (integer) median 1
+        runs = {"oracle_0": ([[1, 0, 5], [2, 1, 5], [3, 1, 5], [4, 2, 5]], [0, 0, 1, 1], [10, 20, 30, 40]),
+                "oracle_1": ([[1.5, 0, 5], [3.5, 2, 5]], [0, 1], [12, 36]),
+                "dr_0": ([[1, 0, 5], [2, 1, 5], [3, 1, 5], [4, 2, 5]], [1, 0, 0, 0], [1, 2, 3, 4])}
+        for name, (params, term, ret) in runs.items():
+            g = f.create_group(f"heldout/{name}")
+            g.create_dataset("params", data=np.array(params, float))
+            g.create_dataset("terminated", data=np.array(term, bool))
+            g.create_dataset("return", data=np.array(ret, np.float32))
+
+
+def test_breakdown_by_hand(tmp_path):
+    write(tmp_path / "episodes.h5")
+    b = failure_breakdown(tmp_path / "episodes.h5")
+    oracle = {r["param"]: r for r in b["heldout"]["oracle"]}
+    assert set(oracle) == {"mass", "delay"}  # 'fixed' never varies
+    # mass over 6 pooled episodes: 1, 2, 3, 4, 1.5, 3.5 -> median 2.5
+    m = oracle["mass"]
+    assert m["median"] == 2.5 and (m["low_episodes"], m["high_episodes"]) == (3, 3)
+    assert m["low_success"] == 1.0 and m["high_success"] == 0.0  # every heavy episode failed
+    assert m["low_return"] == pytest.approx((10 + 20 + 12) / 3) and m["high_return"] == pytest.approx((30 + 40 + 36) / 3)
+    # delay: 0, 1, 1, 2, 0, 2 -> median 1; integer: low = {0} (2 episodes), high = {1, 2} (4 episodes)
+    d = oracle["delay"]
+    assert (d["low_episodes"], d["high_episodes"]) == (2, 4)
+    assert d["low_success"] == 1.0 and d["high_success"] == pytest.approx(1 / 4)  # only (2, delay 1) succeeded
+    dr = {r["param"]: r for r in b["heldout"]["dr"]}
+    assert dr["mass"]["low_success"] == 0.5 and dr["mass"]["high_success"] == 1.0
+    md = "\n".join(breakdown_markdown(b, lambda p: p))  # columns in name order: dr, oracle
+    assert "| parameter | median | dr | oracle |" in md
+    assert "| mass | 2.5 | 0.50 / 1.00 | 1.00 / 0.00 |" in md and "| delay | 1 | 0.00 / 1.00 | 1.00 / 0.25 |" in md
