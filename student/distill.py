@@ -32,7 +32,8 @@ from envs import make_env
 from envs.rollout import run_episodes
 from runstore.config import compose
 from runstore.logger import Logger
-from runstore.store import CheckpointError, prepare_run_dir, save_checkpoint, write_summary
+from runstore.distributed import Group, open_run
+from runstore.store import CheckpointError, save_checkpoint, write_summary
 from student.config import RESUMABLE
 from student.dagger import DaggerMethod
 from student.dataset import DatasetWriter, read_dataset
@@ -94,11 +95,13 @@ def distill(cfg: DictConfig) -> dict:
     offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
     iterations = cfg.offline_epochs if offline is not None else cfg.iterations
     cfg.task = teacher_cfg.task  # the student runs on its teacher's task; recorded in its config.yaml
-    run_dir, ckpt = prepare_run_dir(cfg, f"student_{cfg.method}", RESUMABLE, iterations, "student",
-                                    CHECKPOINT_KEYS)
+    group = Group()  # one process, or one rank of a torchrun job (runstore/distributed.py)
+    if group.active and cfg.dataset_path:
+        raise ValueError("dataset_path (recording a dataset) is for a single process, not a torchrun job")
+    run_dir, ckpt = open_run(cfg, f"student_{cfg.method}", group, RESUMABLE, iterations, "student", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + 7919 * group.rank)
     method = METHODS[cfg.method](cfg, teacher, spec)
     loss_fn = LOSSES[cfg.loss]
     optimizer = torch.optim.Adam(method.parameters, lr=cfg.learning_rate)
@@ -109,7 +112,9 @@ def distill(cfg: DictConfig) -> dict:
         torch.set_rng_state(ckpt["rng"])
         gen.set_state(ckpt["generator"])
         env_steps, returns, dataset_rows = ckpt["env_steps"], list(ckpt["returns"]), ckpt["dataset_rows"]
-    env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start, nthread=cfg.nthread)
+    group.broadcast(method.policy)  # the same student on every rank
+    env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank,
+                   nthread=cfg.nthread)
     buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), method.label_dim)
     writer = DatasetWriter(cfg.dataset_path, teacher_cfg.task.name, spec, cfg.teacher, teacher.latent_dim,
                            keep_rows=dataset_rows if ckpt else None) if cfg.dataset_path else None
@@ -117,7 +122,7 @@ def distill(cfg: DictConfig) -> dict:
         buffer = Buffer(len(offline["episode_id"]), (spec.history_len, spec.obs_dim), method.label_dim)
         buffer.add(offline["proprio_hist"], offline[method.label_key])
 
-    logger = Logger(run_dir, cfg, f"student_{cfg.method}", iterations, start)
+    logger = Logger(run_dir, cfg, f"student_{cfg.method}", iterations, start) if group.main else None
     t_start, loss = time.perf_counter(), float("nan")
     obs = env.reset()
     episode_id = torch.arange(cfg.num_envs) + dataset_rows  # unique within a recorded file across resumes
@@ -145,7 +150,7 @@ def distill(cfg: DictConfig) -> dict:
                     n_done = int(done.sum())
                     episode_id[done] = torch.arange(next_episode, next_episode + n_done)
                     next_episode += n_done
-            env_steps += cfg.horizon * cfg.num_envs
+            env_steps += cfg.horizon * cfg.num_envs * group.world
         collect_s = time.perf_counter() - t0
 
         t1 = time.perf_counter()
@@ -156,10 +161,13 @@ def distill(cfg: DictConfig) -> dict:
             loss_t = loss_fn(method.predict(hist), label)
             optimizer.zero_grad(set_to_none=True)
             loss_t.backward()
+            group.average_gradients(method.parameters)
             optimizer.step()
             total += loss_t.item()
         loss = total / updates
         returns = returns[-cfg.log.return_window:]
+        if not group.main:  # rank 0 alone logs and writes the run
+            continue
         logger.log(it, {
             "loss": loss,
             "beta": beta,
@@ -176,6 +184,10 @@ def distill(cfg: DictConfig) -> dict:
             save_checkpoint(run_dir / "checkpoints" / "last.pt",
                             student_checkpoint(method, optimizer, cfg, spec, teacher_cfg.task.name, it + 1, env_steps,
                                                gen, returns, writer.rows if writer else 0))
+    ranks = {"ranks": group.world, "param_max_difference": group.max_param_difference(method.policy)} \
+        if group.active else {}
+    if not group.main:
+        return {"stage": "student", "rank": group.rank, **ranks}
     logger.close()
     if writer is not None:
         writer.close()
@@ -198,6 +210,7 @@ def distill(cfg: DictConfig) -> dict:
         "iterations": iterations,
         "wall_s": time.perf_counter() - t_start,
         "export": {k: str(v) for k, v in exported.items()},
+        **ranks,
     }
     write_summary(run_dir, summary)
     return summary

@@ -92,6 +92,7 @@ class ActorCritic(nn.Module):
         return self.critic(self.critic_norm(x)).squeeze(-1)
 
     @torch.no_grad()
-    def update_normalizers(self, obs: dict) -> None:
-        self.obs_norm.update(obs["obs"])
-        self.critic_norm.update(torch.cat([obs["obs"], obs["priv_info"], obs["critic"]], dim=-1))
+    def update_normalizers(self, obs: dict, group=None) -> None:
+        """Merge a rollout into the input statistics (with ``group``: every rank's rollout)."""
+        self.obs_norm.update(obs["obs"], group)
+        self.critic_norm.update(torch.cat([obs["obs"], obs["priv_info"], obs["critic"]], dim=-1), group)

@@ -20,12 +20,20 @@ class RunningNorm(nn.Module):
         self.register_buffer("count", torch.tensor(0.0))
 
     @torch.no_grad()
-    def update(self, x: torch.Tensor) -> None:
+    def update(self, x: torch.Tensor, group=None) -> None:
+        """Merge the rows of ``x`` (with ``group``: every rank's rows, see runstore.distributed)."""
+        if group is not None and group.active:
+            self.merge(*group.moments(x))
+            return
         x = x.reshape(-1, x.shape[-1])
-        n = x.shape[0]
+        if x.shape[0]:
+            self.merge(x.shape[0], x.mean(0), x.var(0, unbiased=False))
+
+    @torch.no_grad()
+    def merge(self, n: int, mean: torch.Tensor, var: torch.Tensor) -> None:
+        """Merge a batch given by its count, mean and population variance."""
         if n == 0:
             return
-        mean, var = x.mean(0), x.var(0, unbiased=False)
         total = self.count + n
         delta = mean - self.mean
         self.mean += delta * n / total

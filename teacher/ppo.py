@@ -82,7 +82,7 @@ class UpdateStats:
 
 
 class PPO:
-    def __init__(self, policy: ActorCritic, cfg, seed: int):
+    def __init__(self, policy: ActorCritic, cfg, seed: int, group=None):
         if cfg.objective not in OBJECTIVES:
             raise ValueError(f"unknown ppo.objective {cfg.objective!r}; choose one of {OBJECTIVES}")
         if cfg.lr_schedule not in LR_SCHEDULES:
@@ -93,6 +93,7 @@ class PPO:
         self.beta = cfg.init_beta
         self.optimizer = torch.optim.Adam(policy.parameters(), lr=self.learning_rate)
         self.generator = torch.Generator().manual_seed(seed)
+        self.group = group  # runstore.distributed.Group: gradients and KL averaged over ranks
 
     def set_learning_rate(self, lr: float) -> None:
         self.learning_rate = lr
@@ -113,9 +114,10 @@ class PPO:
             entropy = dist.entropy().sum(-1).mean()
             values = policy.value(mb["obs"])
             kl = gaussian_kl(mb["mu"], mb["sigma"], mean, dist.stddev)
+            kl_mean = kl.mean().item() if self.group is None else self.group.mean(kl.mean().item())
 
             if cfg.lr_schedule == "adaptive":
-                self.set_learning_rate(next_adaptive_lr(self.learning_rate, kl.mean().item(), cfg.desired_kl))
+                self.set_learning_rate(next_adaptive_lr(self.learning_rate, kl_mean, cfg.desired_kl))
 
             if cfg.objective == "clip":
                 policy_loss = clipped_surrogate(log_probs, mb["log_probs"], adv, cfg.clip)
@@ -128,6 +130,8 @@ class PPO:
 
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if self.group is not None:
+                self.group.average_gradients(policy.parameters())
             nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
             self.optimizer.step()
 
@@ -138,7 +142,7 @@ class PPO:
             sums["policy"] += policy_loss.item()
             sums["value"] += value_loss.item()
             sums["entropy"] += entropy.item()
-            sums["kl"] += kl.mean().item()
+            sums["kl"] += kl_mean
             n += 1
 
         mean_kl = sums["kl"] / n

@@ -21,7 +21,8 @@ from envs.rollout import run_episodes
 from evaluation.metrics import summarize
 from runstore.config import compose
 from runstore.logger import Logger
-from runstore.store import prepare_run_dir, save_checkpoint, write_summary
+from runstore.distributed import Group, open_run
+from runstore.store import save_checkpoint, write_summary
 from teacher.actor_critic import ActorCritic
 from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
@@ -67,12 +68,14 @@ def heldout_check(policy: ActorCritic, cfg: DictConfig, splits: tuple[str, ...])
 
 def train(cfg: DictConfig) -> dict:
     stage = RUN_STAGE[cfg.policy.actor_input]
-    run_dir, ckpt = prepare_run_dir(cfg, stage, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
+    group = Group()  # one process, or one rank of a torchrun job (runstore/distributed.py)
+    run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
-    torch.manual_seed(cfg.seed)
-    env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start, nthread=cfg.nthread)
+    torch.manual_seed(cfg.seed)  # the same initial policy on every rank
+    env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank, nthread=cfg.nthread)
     policy = ActorCritic(env.spec, cfg.policy) if ckpt is None else load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
-    ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start)
+    group.broadcast(policy)
+    ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start + 7919 * group.rank, group=group if group.active else None)
     env_steps, best_return = 0, -math.inf
     if ckpt is not None:  # everything the loop carries on, restored; the envs start fresh episodes
         ppo.optimizer.load_state_dict(ckpt["optimizer"])
@@ -89,9 +92,9 @@ def train(cfg: DictConfig) -> dict:
         "critic": (env.spec.critic_dim,),
         "latent_noise": (policy.latent_dim,),
     }.items() if k in policy.input_keys}
-    noise_gen = torch.Generator().manual_seed(cfg.seed + 7919)
+    noise_gen = torch.Generator().manual_seed(cfg.seed + 7919 + group.rank)
     storage = RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
-    logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start)
+    logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start) if group.main else None
     saved = ckpt.get("windows", {}) if ckpt else {}
     windows = {k: deque(saved.get(k, []), maxlen=cfg.log.return_window)
                for k in ("return", "length", *env.episode_metric_names)}
@@ -142,13 +145,13 @@ def train(cfg: DictConfig) -> dict:
         # 3. update, then the normalizers (fixed during a rollout and its update)
         t1 = time.perf_counter()
         stats = ppo.update(storage)
-        policy.update_normalizers({k: v.flatten(0, 1) for k, v in storage.obs.items()})
+        policy.update_normalizers({k: v.flatten(0, 1) for k, v in storage.obs.items()}, group)
         storage.clear()
         update_s = time.perf_counter() - t1
 
         # 4. log and checkpoint
         steps = p.horizon * cfg.num_envs
-        env_steps += steps
+        env_steps += steps * group.world
         if returns:
             mean_return = sum(returns) / len(returns)
         metrics = {
@@ -165,6 +168,8 @@ def train(cfg: DictConfig) -> dict:
             "nan_resets": nan_resets,
             "wall_s": time.perf_counter() - t_start,
         }
+        if not group.main:  # rank 0 alone logs and writes the run
+            continue
         logger.log(it, metrics)
         done = it + 1 == cfg.max_iterations
         if returns and len(returns) == returns.maxlen and mean_return > best_return:
@@ -174,6 +179,9 @@ def train(cfg: DictConfig) -> dict:
         if done or (it + 1) % cfg.save_every == 0:
             save_checkpoint(run_dir / "checkpoints" / "last.pt",
                             checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec, windows))
+    ranks = {"ranks": group.world, "param_max_difference": group.max_param_difference(policy)} if group.active else {}
+    if not group.main:
+        return {"stage": stage, "rank": group.rank, **ranks}
     logger.close()
 
     if not (run_dir / "checkpoints" / "best.pt").exists():  # too short to fill the window
@@ -189,6 +197,7 @@ def train(cfg: DictConfig) -> dict:
         "iterations": cfg.max_iterations,
         "wall_s": time.perf_counter() - t_start,
         "nan_resets_total": env.nan_resets_total,
+        **ranks,
         **heldout_check(policy, cfg, env.splits),
     }
     write_summary(run_dir, summary)
