@@ -323,6 +323,43 @@ def pipeline_part(seed: int, episodes: int, iterations: int, student_iterations:
     return {"seed": seed, "episodes": episodes, "timings": timings, "splits": table}
 
 
+def markdown(result: dict) -> str:
+    """The tables of peers_cartpole.json, per library the mean (and range) over seeds."""
+    lines = ["# Peers on apprentice's cartpole (`benchmarks/peers.py`)", "", f"Machine: {result.get('machine')}.", ""]
+    learn = result.get("learn", [])
+    if learn:
+        lines += ["## Learning: the same env, 1024 envs, the same env-step budget, runs interleaved by seed", "",
+                  "| library | seeds | wall s to return 250 | env steps to 250 | final return | steps/s | env share |",
+                  "|---|---|---|---|---|---|---|"]
+        for lib in dict.fromkeys(r["library"] for r in learn):
+            rows = [r for r in learn if r["library"] == lib]
+
+            def col(key, digits=0):
+                vals = [r[key] for r in rows if r[key] is not None]
+                if not vals:
+                    return "not reached"
+                mean = sum(vals) / len(vals)
+                text = f"{mean:.{digits}f}" + (f" ({min(vals):.{digits}f}-{max(vals):.{digits}f})" if len(vals) > 1 else "")
+                return text + (f", {len(vals)}/{len(rows)} reached" if len(vals) < len(rows) else "")
+
+            lines.append(f"| {lib} | {len(rows)} | {col('wall_s_to_threshold', 1)} | {col('env_steps_to_threshold')} | "
+                         f"{col('final_return', 1)} | {col('steps_per_s')} | {col('env_share', 2)} |")
+        lines.append("")
+    pipe = result.get("pipeline")
+    if pipe:
+        lines += [f"## Teacher -> student pipelines on the same episodes (seed {pipe['seed']}, "
+                  f"{pipe['episodes']} paired episodes per split)", "",
+                  "Wall-clock per stage (s): " + ", ".join(f"{k} {v}" for k, v in pipe["timings"].items()), ""]
+        for split, table in pipe["splits"].items():
+            lines += [f"### {split}", "", "| policy | return ± 95% | success |", "|---|---|---|"]
+            lines += [f"| {k} | {v['return_mean']:.1f} ± {v['return_ci95']:.1f} | {v['success_rate']:.2f} |"
+                      for k, v in table.items() if "return_mean" in v]
+            lines += ["", "| paired difference | mean ± 95% |", "|---|---|"]
+            lines += [f"| {k} | {v['diff_mean']:+.1f} ± {v['diff_ci95']:.1f} |" for k, v in table.items() if "diff_mean" in v]
+            lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("learn", "pipeline", "all"), default="all")
@@ -331,8 +368,12 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=250.0)
     parser.add_argument("--episodes", type=int, default=1000)
     parser.add_argument("--student-iterations", type=int, default=80)
+    parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the existing .json")
     args = parser.parse_args()
     result = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    if args.markdown_only:
+        OUT.with_suffix(".md").write_text(markdown(result) + "\n")
+        return
     result["machine"] = f"{os.cpu_count()} cores, torch {torch.__version__}, threads {torch.get_num_threads()}"
     if args.part in ("learn", "all"):
         result["learn"] = learn_part(args.seeds, args.iterations, args.threshold)
@@ -341,7 +382,8 @@ def main() -> None:
         print(json.dumps(result["pipeline"], indent=1), flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {OUT}")
+    OUT.with_suffix(".md").write_text(markdown(result) + "\n")
+    print(f"wrote {OUT} and its .md")
 
 
 if __name__ == "__main__":
