@@ -72,6 +72,14 @@ class Group:
             g.copy_(flat[offset:offset + g.numel()].view_as(g))
             offset += g.numel()
 
+    def gather(self, obj) -> list:
+        """Every rank's ``obj`` (small, picklable), in rank order, on every rank."""
+        if not self.active:
+            return [obj]
+        out = [None] * self.world
+        tdist.all_gather_object(out, obj)
+        return out
+
     def mean(self, value: float) -> float:
         if not self.active:
             return value

@@ -116,6 +116,7 @@ def train(cfg: DictConfig) -> dict:
         # 1. rollout
         t0 = time.perf_counter()
         nan_resets = 0
+        ended = {k: [] for k in windows}  # the episodes that finish in this rollout
         with torch.no_grad():
             for _ in range(p.horizon):
                 if policy.latent_noise > 0:  # drawn here and stored, so the update sees it too
@@ -129,11 +130,12 @@ def train(cfg: DictConfig) -> dict:
                 storage.add(obs, actions, dist.log_prob(actions).sum(-1), values, mean, dist.stddev,
                             rewards, dones, info["time_outs"])
                 nan_resets += info["nan_resets"]
-                returns.extend(info["episode"]["return"].tolist())
-                lengths.extend(info["episode"]["length"].tolist())
-                for k, window in task_metrics.items():
-                    window.extend(info["episode"][k].tolist())
+                for k, values in ended.items():
+                    values.extend(info["episode"][k].tolist())
                 obs = next_obs
+            for rank_ended in group.gather(ended):  # every rank's finished episodes (just this one's alone)
+                for k, values in rank_ended.items():
+                    windows[k].extend(values)
             # 2. advantages
             last_values = policy.value(obs)
             rewards = bootstrap_time_outs(storage.rewards, storage.values, storage.time_outs, p.gamma)
