@@ -21,6 +21,9 @@ def failure_breakdown(path: str | Path) -> dict[str, dict[str, list[dict]]]:
     with h5py.File(path, "r") as f:
         for split in f:
             names = [str(n) for n in f[split].attrs["param_names"]]
+            if not names:  # an external task declares no parameters to apprentice
+                out[split] = {}
+                continue
             pooled: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
             for group in f[split]:
                 policy = group.rsplit("_", 1)[0]  # "<policy>_<k>": the k-th run of that policy

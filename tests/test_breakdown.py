@@ -39,3 +39,14 @@ def test_breakdown_by_hand(tmp_path):
     md = "\n".join(breakdown_markdown(b, lambda p: p))  # columns in name order: dr, oracle
     assert "| parameter | median | dr | oracle |" in md
     assert "| mass | 2.5 | 0.50 / 1.00 | 1.00 / 0.00 |" in md and "| delay | 1 | 0.00 / 1.00 | 1.00 / 0.25 |" in md
+
+
+def test_a_task_without_parameters_has_no_breakdown(tmp_path):
+    with h5py.File(tmp_path / "e.h5", "w") as f:
+        f.create_group("train").attrs["param_names"] = []
+        g = f.create_group("train/oracle_0")
+        g.create_dataset("params", data=np.zeros((4, 0)))
+        g.create_dataset("terminated", data=np.zeros(4, bool))
+        g.create_dataset("return", data=np.ones(4, np.float32))
+    b = failure_breakdown(tmp_path / "e.h5")
+    assert b == {"train": {}} and breakdown_markdown(b, lambda p: p) == []
