@@ -29,7 +29,7 @@ def markdown(report: dict) -> str:
     for split in splits:
         rows = sorted([r for r in report["rows"] if r["split"] == split], key=lambda r: _order(r["policy"]))
         oracle = next((r for r in rows if r["policy"] == "oracle"), None)
-        extra = [k for k in rows[0] if k.endswith("_mean") and k != "return_mean"] if rows else []
+        extra = [k for k in rows[0] if k.endswith("_mean") and k not in ("return_mean", "seed_return_mean")] if rows else []
         lines += [f"## Split: {split}", "",
                   "| policy | deployable | return (95% CI) | / oracle | success rate | time to failure (s) | "
                   "time to fall (norm.) | " + " | ".join(extra) + " | episodes | seeds |",
