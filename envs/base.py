@@ -23,6 +23,17 @@ from envs.contract import ObsDict, ObsSpec
 from envs.randomization import SPLITS, ParamSpec, Sampler, normalizer
 
 
+def push_history(hist: np.ndarray, obs: np.ndarray, reset_ids: np.ndarray) -> np.ndarray:
+    """The proprioceptive history after ``obs`` (N, D): a new array, so observations already
+    handed out are never mutated; rows of envs that just reset hold nothing before ``obs``."""
+    new = np.empty_like(hist)
+    new[:, :-1] = hist[:, 1:]
+    new[:, -1] = obs
+    if len(reset_ids):
+        new[reset_ids, :-1] = 0.0  # nothing observed before the episode began
+    return new
+
+
 class BatchedTask:
     """Base of the tasks; see ``envs/contract.py`` for what ``reset``/``step`` promise."""
 
@@ -253,17 +264,11 @@ class BatchedTask:
 
     def _observe(self, reset_ids: np.ndarray) -> ObsDict:
         obs = self.compute_obs()
-        # a new array each step: observations already handed out are never mutated
-        hist = np.empty_like(self.hist)
-        hist[:, :-1] = self.hist[:, 1:]
-        hist[:, -1] = obs
-        if len(reset_ids):
-            hist[reset_ids, :-1] = 0.0  # nothing observed before the episode began
-        self.hist = hist
+        self.hist = push_history(self.hist, obs, reset_ids)
         priv = np.concatenate([self.params_normalized, self.compute_priv_state()], axis=1)
         return {
             "obs": torch.from_numpy(obs),
-            "proprio_hist": torch.from_numpy(hist),
+            "proprio_hist": torch.from_numpy(self.hist),
             "priv_info": torch.from_numpy(priv),
             "critic": torch.from_numpy(self.compute_critic()),
         }

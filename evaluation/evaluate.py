@@ -8,7 +8,6 @@ ranges, and a sweep of each randomized parameter alone (the others at nominal). 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
@@ -29,7 +28,7 @@ from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
 from evaluation.metrics import ci95, combine_seeds, paired_difference, pool_runs, summarize
 from evaluation.policies import load_policies
 from evaluation.report import markdown, write_report
-from runstore.store import CheckpointError, atomic_write_text, load_run_config
+from runstore.store import CheckpointError, atomic_write_text, file_sha256, load_run_config
 
 
 # what a student must beat: no privileged training (with or without a history), or no adaptation
@@ -54,7 +53,7 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
         run_cfg = load_run_config(run, "teacher, DR or student")
         if "task" not in run_cfg:
             raise CheckpointError(f"{run}/config.yaml has no task; it is not a run of this project")
-        digest = checkpoint_digest(run)
+        digest = file_sha256(Path(run) / "checkpoints" / "last.pt")
         key = (str(Path(run).resolve()), digest)
         for (path, dig), other in seen.items():
             if path == key[0] or dig == digest:
@@ -81,11 +80,6 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
         raise FileExistsError(f"out_dir {out_dir} exists and is not empty; pass overwrite=true to replace "
                               "its report, or another out_dir=")
     return task_cfg, splits, out_dir
-
-
-def checkpoint_digest(run_dir) -> str | None:
-    path = Path(run_dir) / "checkpoints" / "last.pt"
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:

@@ -19,6 +19,7 @@ shared run dir cannot execute code on load.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import subprocess
@@ -200,6 +201,12 @@ def check_same(what: str, saved, current) -> None:
         diffs = [] if saved == current else [f"checkpoint {saved!r} vs config {current!r}"]
     if diffs:
         raise CheckpointError(f"{what} does not match the checkpoint: " + "; ".join(diffs))
+
+
+def file_sha256(path: str | Path) -> str | None:
+    """The sha256 of a run file (a checkpoint, a config); None if it does not exist."""
+    path = Path(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def write_summary(run_dir: Path, summary: dict) -> None:

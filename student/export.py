@@ -7,14 +7,13 @@ came from (run dir, code commit, config and checkpoint hashes).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
 
 import torch
 
-from runstore.store import atomic_write_text
+from runstore.store import atomic_write_text, file_sha256
 from student.policy import DeployablePolicy
 
 BAD_INPUT = (
@@ -24,10 +23,6 @@ BAD_INPUT = (
     "last finite value of a failed entry, counts faulty readings, and reports healthy=false after "
     "fault_limit consecutive ones: hand control to a safe fallback then."
 )
-
-
-def _sha256(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def provenance(run_dir: Path | None) -> dict:
@@ -41,8 +36,8 @@ def provenance(run_dir: Path | None) -> dict:
         "run_dir": str(run_dir.resolve()),
         "commit": version.get("commit"),
         "dirty": version.get("dirty"),
-        "config_sha256": _sha256(run_dir / "config.yaml"),
-        "checkpoint_sha256": _sha256(run_dir / "checkpoints" / "last.pt"),
+        "config_sha256": file_sha256(run_dir / "config.yaml"),
+        "checkpoint_sha256": file_sha256(run_dir / "checkpoints" / "last.pt"),
         "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 

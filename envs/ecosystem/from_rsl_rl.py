@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from omegaconf import MISSING, OmegaConf
 
+from envs.base import push_history
 from envs.contract import ObsDict, ObsSpec
 from runstore.config import bounded
 
@@ -138,13 +139,8 @@ class RslRlEnvAdapter:
                 "critic": self._cat(groups, self.cfg.critic_groups)}
 
     def _observe(self, parts: dict[str, torch.Tensor], reset_ids: np.ndarray) -> ObsDict:
-        obs = parts["obs"].numpy()
-        hist = np.empty_like(self.hist)
-        hist[:, :-1] = self.hist[:, 1:]
-        hist[:, -1] = obs
-        hist[reset_ids, :-1] = 0.0  # nothing observed before the episode began
-        self.hist = hist
-        return {"obs": parts["obs"], "proprio_hist": torch.from_numpy(hist), "priv_info": parts["priv_info"],
+        self.hist = push_history(self.hist, parts["obs"].numpy(), reset_ids)
+        return {"obs": parts["obs"], "proprio_hist": torch.from_numpy(self.hist), "priv_info": parts["priv_info"],
                 "critic": parts["critic"]}
 
     def reset(self) -> ObsDict:
