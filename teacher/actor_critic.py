@@ -47,6 +47,8 @@ class ActorCritic(nn.Module):
             )
         self.latent_dim = 0 if self.actor_input == "obs" else cfg.latent_dim
         self.latent_noise = cfg.latent_noise if self.actor_input == "privileged" else 0.0
+        # False: the actor's obs normalizer stays the identity (mean 0, var 1): it never updates
+        self.normalize_obs = bool(cfg.get("normalize_obs", True))
         self.actor = mlp(spec.obs_dim + self.latent_dim, cfg.actor_hidden, spec.num_actions)
         self.critic = mlp(spec.obs_dim + spec.priv_dim + spec.critic_dim, cfg.critic_hidden, 1)
         self.log_std = nn.Parameter(torch.full((spec.num_actions,), math.log(cfg.init_std)))
@@ -94,5 +96,6 @@ class ActorCritic(nn.Module):
     @torch.no_grad()
     def update_normalizers(self, obs: dict, group=None) -> None:
         """Merge a rollout into the input statistics (with ``group``: every rank's rollout)."""
-        self.obs_norm.update(obs["obs"], group)
+        if self.normalize_obs:
+            self.obs_norm.update(obs["obs"], group)
         self.critic_norm.update(torch.cat([obs["obs"], obs["priv_info"], obs["critic"]], dim=-1), group)

@@ -18,6 +18,7 @@ class PolicyCfg:
     actor_input: str = choice("privileged", "history", "obs")  # teacher | DR baseline | plain PPO
     latent_dim: int = bounded(ge=1)  # z for the teacher; history features for DR
     latent_noise: float = bounded(ge=0)  # std of Gaussian noise on z in teacher training (0: none)
+    normalize_obs: bool = MISSING  # running mean/std normalization of the actor's obs (false: raw obs)
     priv_encoder_hidden: list[int] = bounded(ge=1)
     history_encoder: str = choice("mlp", "tcn", "gru")  # history actor only
     history_hidden: list[int] = bounded(ge=1)
@@ -70,6 +71,7 @@ class TeacherCfg:
     run_dir: Optional[str] = None  # default: runs/<stage>/<task>-<time>-s<seed>
     resume: bool = False
     save_every: int = bounded(ge=1)
+    overlap: bool = MISSING  # collect the next rollout while the learner updates (teacher/collector.py)
     heldout_eval_envs: int = bounded(ge=0)  # held-out episodes run at the end, reported in summary.json (0: none)
     policy: PolicyCfg = field(default_factory=PolicyCfg)
     ppo: PPOCfg = field(default_factory=PPOCfg)
@@ -84,7 +86,7 @@ class TeacherCfg:
                           f"= {batch} samples (each minibatch needs at least one); lower it or raise num_envs")
         if cfg.trainer == "rl_games":
             unsupported = {"ppo.objective": (cfg.ppo.objective, "clip"), "policy.latent_noise": (cfg.policy.latent_noise, 0.0),
-                           "policy.std_schedule": (cfg.policy.std_schedule, "learned")}
+                           "policy.std_schedule": (cfg.policy.std_schedule, "learned"), "overlap": (cfg.overlap, False)}
             errors += [f"{k}={v!r} is not available with trainer=rl_games (needs {need!r})"
                        for k, (v, need) in unsupported.items() if v != need]
         return errors

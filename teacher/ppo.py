@@ -16,19 +16,29 @@ from teacher.actor_critic import ActorCritic
 from teacher.storage import RolloutStorage
 
 OBJECTIVES = ("clip", "kl")
+BEHAVIOR_WEIGHT_MAX = 2.0  # truncation of decoupled PPO's behavior -> proximal importance weight
 LR_SCHEDULES = ("adaptive", "fixed", "linear")
 
 
-def clipped_surrogate(log_probs, old_log_probs, advantages, clip: float) -> torch.Tensor:
-    """PPO-Clip policy loss (to minimize)."""
+def clipped_surrogate(log_probs, old_log_probs, advantages, clip: float, weights=None) -> torch.Tensor:
+    """PPO-Clip policy loss (to minimize). ``weights``: per-sample importance weights of
+    decoupled PPO (behavior -> proximal policy); None is 1."""
     ratio = torch.exp(log_probs - old_log_probs)
-    return -torch.min(ratio * advantages, ratio.clamp(1.0 - clip, 1.0 + clip) * advantages).mean()
+    surrogate = torch.min(ratio * advantages, ratio.clamp(1.0 - clip, 1.0 + clip) * advantages)
+    return -(surrogate if weights is None else weights * surrogate).mean()
 
 
-def kl_penalized_surrogate(log_probs, old_log_probs, advantages, kl, beta: float) -> torch.Tensor:
-    """PPO-KL policy loss (to minimize): -E[r A] + beta E[KL(old || new)]."""
+def kl_penalized_surrogate(log_probs, old_log_probs, advantages, kl, beta: float, weights=None) -> torch.Tensor:
+    """PPO-KL policy loss (to minimize): -E[w r A] + beta E[KL(old || new)]."""
     ratio = torch.exp(log_probs - old_log_probs)
-    return -(ratio * advantages).mean() + beta * kl.mean()
+    surrogate = ratio * advantages
+    return -(surrogate if weights is None else weights * surrogate).mean() + beta * kl.mean()
+
+
+def behavior_weights(prox_log_probs, behavior_log_probs, truncate: float = BEHAVIOR_WEIGHT_MAX) -> torch.Tensor:
+    """Decoupled PPO (Hilton et al. 2021): pi_prox / pi_behavior, truncated above (V-trace-style)
+    so that a rare large ratio cannot dominate a minibatch."""
+    return torch.exp(prox_log_probs - behavior_log_probs).clamp(max=truncate)
 
 
 def gaussian_kl(mu_old, sigma_old, mu, sigma) -> torch.Tensor:
@@ -119,10 +129,14 @@ class PPO:
             if cfg.lr_schedule == "adaptive":
                 self.set_learning_rate(next_adaptive_lr(self.learning_rate, kl_mean, cfg.desired_kl))
 
+            # data acted by an older policy (overlapped collection): the ratio and the trust region are
+            # taken against the proximal policy (the weights at the update's start, mb["log_probs"]) and each
+            # sample is weighted by pi_prox / pi_behavior
+            weights = behavior_weights(mb["log_probs"], mb["behavior_log_probs"]) if "behavior_log_probs" in mb else None
             if cfg.objective == "clip":
-                policy_loss = clipped_surrogate(log_probs, mb["log_probs"], adv, cfg.clip)
+                policy_loss = clipped_surrogate(log_probs, mb["log_probs"], adv, cfg.clip, weights)
             else:
-                policy_loss = kl_penalized_surrogate(log_probs, mb["log_probs"], adv, kl, self.beta)
+                policy_loss = kl_penalized_surrogate(log_probs, mb["log_probs"], adv, kl, self.beta, weights)
             value_loss = clipped_value_loss(
                 values, mb["values"], mb["returns"], cfg.clip if cfg.clip_value_loss else None
             )

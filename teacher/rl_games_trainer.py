@@ -222,7 +222,7 @@ def train_rl_games(cfg: DictConfig) -> dict:
         "best_return": state["best"] if state["best"] > -math.inf else state["mean"],
         "env_steps": state["steps"], "iterations": cfg.max_iterations, "wall_s": time.perf_counter() - t_start,
         "nan_resets_total": env.nan_resets_total,
-        **heldout_check(actor_critic.eval(), cfg, env.splits),
+        **heldout_check({"": actor_critic.eval()}, cfg, env.splits),
     }
     write_summary(run_dir, summary)
     return summary

@@ -21,6 +21,9 @@ class RolloutStorage:
         self.time_outs = torch.zeros(T, N, dtype=torch.bool)
         self.advantages = torch.zeros(T, N)
         self.returns = torch.zeros(T, N)
+        # set when the data was acted by an older policy than the one whose log-probs are in
+        # ``log_probs`` (overlapped collection, decoupled PPO); None: the same policy
+        self.behavior_log_probs: torch.Tensor | None = None
         self.step = 0
 
     def add(self, obs: dict, actions, log_probs, values, mu, sigma, rewards, dones, time_outs) -> None:
@@ -41,6 +44,7 @@ class RolloutStorage:
 
     def clear(self) -> None:
         self.step = 0
+        self.behavior_log_probs = None
 
     def minibatches(self, num_minibatches: int, epochs: int, generator: torch.Generator) -> Iterator[dict]:
         """Shuffled minibatches over all T * N transitions, ``epochs`` passes."""
@@ -56,6 +60,8 @@ class RolloutStorage:
             "advantages": self.advantages.flatten(),
             "returns": self.returns.flatten(),
         }
+        if self.behavior_log_probs is not None:
+            flat["behavior_log_probs"] = self.behavior_log_probs.flatten()
         for _ in range(epochs):
             perm = torch.randperm(total, generator=generator)
             for i in range(num_minibatches):

@@ -22,11 +22,12 @@ from evaluation.metrics import summarize
 from runstore.config import compose
 from runstore.logger import Logger
 from runstore.distributed import Group, open_run
-from runstore.store import save_checkpoint, write_summary
+from runstore.store import load_checkpoint, save_checkpoint, write_summary
 from teacher.actor_critic import ActorCritic
 from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
 from teacher.load import CHECKPOINT_KEYS, load_policy
+from teacher.collector import Collector
 from teacher.ppo import PPO
 from teacher.storage import RolloutStorage
 
@@ -53,17 +54,29 @@ def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec
 
 
 @torch.no_grad()
-def heldout_check(policy: ActorCritic, cfg: DictConfig, splits: tuple[str, ...]) -> dict:
-    """The final policy on ``heldout_eval_envs`` held-out episodes (one per env): how well
-    the trained policy generalizes, in every run's summary. Empty if the task has no held-out split."""
+def heldout_check(policies: dict[str, ActorCritic], cfg: DictConfig, splits: tuple[str, ...]) -> dict:
+    """Each policy on the same ``heldout_eval_envs`` held-out episodes (one per env, no
+    mid-episode resampling): how well the trained policy generalizes, in every run's summary. ``policies`` maps a key suffix
+    ("" for the final policy, "_best" for best.pt) to a policy. Empty if the task has no
+    held-out split."""
     if not cfg.heldout_eval_envs or "heldout" not in splits:
         return {}
-    env = make_env(cfg.task, num_envs=cfg.heldout_eval_envs, seed=cfg.seed + 20_000, split="heldout",
-                   nthread=cfg.nthread)
-    s = summarize(run_episodes(env, lambda o: policy.action_mean(o).clamp(-1.0, 1.0)), env.control_dt,
-                  env.episode_metric_names, env.max_episode_length)
-    return {"heldout_return": s["return_mean"], "heldout_return_ci95": s["return_ci95"],
-            "heldout_success": s["success_rate"], "heldout_episodes": s["episodes"]}
+    out = {}
+    for suffix, policy in policies.items():
+        env = make_env(cfg.task, num_envs=cfg.heldout_eval_envs, seed=cfg.seed + 20_000, split="heldout",
+                       nthread=cfg.nthread, resample_prob=0.0)  # the same episodes whatever the training settings
+        s = summarize(run_episodes(env, lambda o: policy.action_mean(o).clamp(-1.0, 1.0)), env.control_dt,
+                      env.episode_metric_names, env.max_episode_length)
+        out |= {f"heldout_return{suffix}": s["return_mean"], f"heldout_return_ci95{suffix}": s["return_ci95"],
+                f"heldout_success{suffix}": s["success_rate"]}
+        out["heldout_episodes"] = s["episodes"]
+    return out
+
+
+def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
+    """best.pt's policy (chosen by training return), for the summary's held-out comparison."""
+    ckpt = load_checkpoint(run_dir / "checkpoints" / "best.pt", stage="teacher", required=CHECKPOINT_KEYS)
+    return load_policy(ckpt, spec, cfg.task.name, cfg.policy).eval()
 
 
 def train(cfg: DictConfig) -> dict:
@@ -93,7 +106,8 @@ def train(cfg: DictConfig) -> dict:
         "latent_noise": (policy.latent_dim,),
     }.items() if k in policy.input_keys}
     noise_gen = torch.Generator().manual_seed(cfg.seed + 7919 + group.rank)
-    storage = RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
+    storages = tuple(RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
+                     for _ in range(2 if cfg.overlap else 1))
     logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start) if group.main else None
     saved = ckpt.get("windows", {}) if ckpt else {}
     windows = {k: deque(saved.get(k, []), maxlen=cfg.log.return_window)
@@ -102,9 +116,12 @@ def train(cfg: DictConfig) -> dict:
     task_metrics = {k: windows[k] for k in env.episode_metric_names}
     t_start = time.perf_counter()
     mean_return = sum(returns) / len(returns) if returns else float("nan")
-    obs = env.reset()
+    # overlap: the next rollout is collected in the background while the learner updates (teacher/collector.py)
+    collector = Collector(env, policy, storages, noise_gen, windows, cfg.overlap)
+    collector.launch(env.reset())
 
     for it in range(start, cfg.max_iterations):
+        t0 = time.perf_counter()
         frac = it / cfg.max_iterations
         if cfg.policy.std_schedule == "linear":
             std = cfg.policy.init_std + (cfg.policy.final_std - cfg.policy.init_std) * frac
@@ -113,43 +130,40 @@ def train(cfg: DictConfig) -> dict:
         if p.lr_schedule == "linear":
             ppo.set_learning_rate(p.learning_rate * (1.0 - frac))
 
-        # 1. rollout
-        t0 = time.perf_counter()
-        nan_resets = 0
-        ended = {k: [] for k in windows}  # the episodes that finish in this rollout
+        # 1. rollout (overlap: wait for the one collected during the last update, and start the next)
+        rollout = collector.take()
+        if cfg.overlap and it + 1 < cfg.max_iterations:
+            collector.launch(rollout.obs)
+        storage, nan_resets = rollout.storage, rollout.nan_resets
+        wait_s = time.perf_counter() - t0
         with torch.no_grad():
-            for _ in range(p.horizon):
-                if policy.latent_noise > 0:  # drawn here and stored, so the update sees it too
-                    noise = torch.randn(cfg.num_envs, policy.latent_dim, generator=noise_gen)
-                    obs = {**obs, "latent_noise": noise * policy.latent_noise}
-                mean = policy.action_mean(obs)
-                dist = policy.distribution(mean)
-                actions = dist.sample()
-                values = policy.value(obs)
-                next_obs, rewards, dones, info = env.step(actions)
-                storage.add(obs, actions, dist.log_prob(actions).sum(-1), values, mean, dist.stddev,
-                            rewards, dones, info["time_outs"])
-                nan_resets += info["nan_resets"]
-                for k, values in ended.items():
-                    values.extend(info["episode"][k].tolist())
-                obs = next_obs
-            for rank_ended in group.gather(ended):  # every rank's finished episodes (just this one's alone)
+            for rank_ended in group.gather(rollout.ended):  # every rank's finished episodes (just this one's alone)
                 for k, values in rank_ended.items():
                     windows[k].extend(values)
             # 2. advantages
-            last_values = policy.value(obs)
+            if cfg.overlap:  # acted by the weights before the last update: decoupled PPO (teacher/ppo.py)
+                flat = {k: v.flatten(0, 1) for k, v in storage.obs.items()}
+                prox = policy.distribution(policy.action_mean(flat))
+                storage.behavior_log_probs = storage.log_probs
+                storage.log_probs = prox.log_prob(storage.actions.flatten(0, 1)).sum(-1).view_as(storage.values)
+                storage.mu = prox.mean.view_as(storage.mu)  # the KL of the update is measured from here
+                storage.sigma = prox.stddev.reshape(storage.mu.shape).clone()
+                storage.values = policy.value(flat).view_as(storage.values)  # GAE with the current critic
+            last_values = policy.value(rollout.obs)
             rewards = bootstrap_time_outs(storage.rewards, storage.values, storage.time_outs, p.gamma)
             storage.advantages, storage.returns = compute_gae(
                 rewards, storage.values, storage.dones, last_values, p.gamma, p.lam
             )
-        collect_s = time.perf_counter() - t0
+        collect_s = rollout.seconds
 
         # 3. update, then the normalizers (fixed during a rollout and its update)
         t1 = time.perf_counter()
         stats = ppo.update(storage)
         policy.update_normalizers({k: v.flatten(0, 1) for k, v in storage.obs.items()}, group)
-        storage.clear()
+        if not cfg.overlap:
+            collector.launch(rollout.obs)
         update_s = time.perf_counter() - t1
+        iteration_s = time.perf_counter() - t0
 
         # 4. log and checkpoint
         steps = p.horizon * cfg.num_envs
@@ -163,9 +177,10 @@ def train(cfg: DictConfig) -> dict:
             **{k: v for k, v in stats.__dict__.items()},
             "action_std": policy.log_std.exp().mean().item(),
             "env_steps": env_steps,
-            "steps_per_s": steps / (collect_s + update_s),
+            "steps_per_s": steps / iteration_s,
             "env_steps_per_s": steps / collect_s,
-            "collect_s": collect_s,
+            "collect_s": collect_s,  # the collection's own wall-clock (overlap: beside the update)
+            "collect_wait_s": wait_s,  # how long the learner waited for it
             "update_s": update_s,
             "nan_resets": nan_resets,
             "wall_s": time.perf_counter() - t_start,
@@ -181,6 +196,7 @@ def train(cfg: DictConfig) -> dict:
         if done or (it + 1) % cfg.save_every == 0:
             save_checkpoint(run_dir / "checkpoints" / "last.pt",
                             checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec, windows))
+    collector.close()
     ranks = {"ranks": group.world, "param_max_difference": group.max_param_difference(policy)} if group.active else {}
     if not group.main:
         return {"stage": stage, "rank": group.rank, **ranks}
@@ -200,7 +216,7 @@ def train(cfg: DictConfig) -> dict:
         "wall_s": time.perf_counter() - t_start,
         "nan_resets_total": env.nan_resets_total,
         **ranks,
-        **heldout_check(policy, cfg, env.splits),
+        **heldout_check({"": policy, "_best": best_policy(run_dir, env.spec, cfg)}, cfg, env.splits),
     }
     write_summary(run_dir, summary)
     return summary

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from teacher.gae import bootstrap_time_outs, compute_gae
-from teacher.ppo import clipped_surrogate, gaussian_kl, next_adaptive_lr, next_beta
+from teacher.ppo import (BEHAVIOR_WEIGHT_MAX, behavior_weights, clipped_surrogate, gaussian_kl, next_adaptive_lr,
+                         next_beta)
 
 
 def test_gae_with_a_termination_and_a_time_out():
@@ -79,3 +80,21 @@ def test_adaptive_learning_rate():
 def test_gaussian_kl_by_hand():
     kl = gaussian_kl(torch.tensor([[0.0]]), torch.tensor([[1.0]]), torch.tensor([[1.0]]), torch.tensor([[2.0]]))
     assert kl.item() == pytest.approx(math.log(2) + (1 + 1) / 8 - 0.5)
+
+
+def test_decoupled_weights_scale_the_clipped_objective_by_hand():
+    """Overlapped collection: the ratio is taken against the proximal policy, and each sample
+    is weighted by pi_prox / pi_behavior, truncated at BEHAVIOR_WEIGHT_MAX."""
+    prox = torch.tensor([0.0, 0.0, 0.0])
+    behavior = torch.tensor([math.log(2.0), 0.0, -math.log(4.0)])  # weights 1/2, 1, 4 -> truncated to 2
+    w = behavior_weights(prox, behavior)
+    assert w.tolist() == pytest.approx([0.5, 1.0, BEHAVIOR_WEIGHT_MAX])
+    lp = torch.tensor([math.log(1.1), math.log(1.5), math.log(0.5)], requires_grad=True)
+    adv = torch.tensor([2.0, 2.0, -1.0])
+    loss = clipped_surrogate(lp, prox, adv, 0.2, w)
+    loss.backward()
+    # per sample, from the cases above: -2.2 (inside), -2.4 (clipped), 0.8 (clipped); weighted and averaged
+    assert loss.item() == pytest.approx((0.5 * -2.2 + 1.0 * -2.4 + 2.0 * 0.8) / 3)
+    assert lp.grad.tolist() == pytest.approx([0.5 * -2.2 / 3, 0.0, 0.0])
+    # without weights it is plain PPO-Clip
+    assert clipped_surrogate(lp.detach(), prox, adv, 0.2).item() == pytest.approx((-2.2 - 2.4 + 0.8) / 3)

@@ -91,6 +91,8 @@ def test_robust_cannot_read_the_history_and_teachers_report_heldout(tmp_path):
     assert summary["heldout_episodes"] == 32 and np.isfinite(summary["heldout_return"])
     assert 0.0 <= summary["heldout_success"] <= 1.0
     assert json.loads((run / "summary.json").read_text())["heldout_return"] == summary["heldout_return"]
+    # too short to fill the return window: best.pt is the final policy, met on the same episodes
+    assert summary["heldout_return_best"] == summary["heldout_return"]
     (robust,), task = load_policies(run, "cartpole")
     assert robust.name == "robust" and robust.deployable
     env = make_env(task, num_envs=32, seed=3)

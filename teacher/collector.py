@@ -1,0 +1,103 @@
+"""Rollout collection, in step with the learner or overlapped with its update.
+
+``collect`` runs ``horizon`` steps of every env with a policy and fills a RolloutStorage.
+
+``Collector`` hands the training loop one rollout per iteration (``take``) and is told
+where the envs stand afterwards (``launch``):
+
+- ``overlap=False``: ``take`` collects with the current weights, then and there: the
+  classic on-policy loop.
+- ``overlap=True``: ``launch`` copies the current weights into a behavior policy and
+  starts the next rollout in a background thread, so the envs step (MuJoCo's batch
+  stepping and torch's kernels release the GIL) while the learner updates on the rollout
+  before. That rollout was collected by the weights from before the last update: one
+  update stale. The training loop then treats it as off-policy data for one step: the
+  PPO ratio and its clipping are taken against the stored behavior log-probabilities
+  (an exact importance weight, the trust region anchored at the policy that acted), while
+  the values used by GAE and the KL that drives the adaptive learning rate and PPO-KL's
+  beta are re-evaluated by the current weights (teacher/train.py).
+
+With overlap two storages alternate, so the learner reads one while the collector fills the other.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import torch
+
+from teacher.actor_critic import ActorCritic
+from teacher.storage import RolloutStorage
+
+
+@dataclass
+class Rollout:
+    storage: RolloutStorage
+    obs: dict  # the observation after the last step (a copy: the envs may step on)
+    ended: dict  # the metrics of the episodes that finished in it, one list per key
+    nan_resets: int
+    seconds: float  # wall-clock of the collection itself
+
+
+@torch.no_grad()
+def collect(env, policy: ActorCritic, storage: RolloutStorage, obs: dict, noise_gen: torch.Generator,
+            metric_keys) -> Rollout:
+    t0 = time.perf_counter()
+    storage.clear()
+    ended = {k: [] for k in metric_keys}
+    nan_resets = 0
+    for _ in range(storage.horizon):
+        if policy.latent_noise > 0:  # drawn here and stored, so the update sees it too
+            noise = torch.randn(env.num_envs, policy.latent_dim, generator=noise_gen)
+            obs = {**obs, "latent_noise": noise * policy.latent_noise}
+        mean = policy.action_mean(obs)
+        dist = policy.distribution(mean)
+        actions = dist.sample()
+        values = policy.value(obs)
+        next_obs, rewards, dones, info = env.step(actions)
+        storage.add(obs, actions, dist.log_prob(actions).sum(-1), values, mean, dist.stddev,
+                    rewards, dones, info["time_outs"])
+        nan_resets += int(info["nan_resets"])
+        for k, episode_values in ended.items():
+            episode_values.extend(info["episode"][k].tolist())
+        obs = next_obs
+    obs = {k: v.clone() for k, v in obs.items()}
+    return Rollout(storage, obs, ended, nan_resets, time.perf_counter() - t0)
+
+
+class Collector:
+    def __init__(self, env, policy: ActorCritic, storages: tuple[RolloutStorage, ...],
+                 noise_gen: torch.Generator, metric_keys, overlap: bool):
+        self.env, self.policy, self.storages = env, policy, storages
+        self.noise_gen, self.metric_keys, self.overlap = noise_gen, tuple(metric_keys), overlap
+        self.count = 0  # rollouts launched, picks the storage
+        self.obs: dict | None = None
+        self.pending: Future | None = None
+        if overlap:
+            self.behavior = copy.deepcopy(policy).requires_grad_(False)
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collector")
+
+    def launch(self, obs: dict) -> None:
+        """The envs stand at ``obs``; with overlap, start the next rollout now with the current weights."""
+        storage = self.storages[self.count % len(self.storages)]
+        self.count += 1
+        if not self.overlap:
+            self.obs = obs
+            return
+        self.behavior.load_state_dict(self.policy.state_dict())
+        self.pending = self.pool.submit(collect, self.env, self.behavior, storage, obs, self.noise_gen,
+                                        self.metric_keys)
+
+    def take(self) -> Rollout:
+        if not self.overlap:
+            return collect(self.env, self.policy, self.storages[(self.count - 1) % len(self.storages)], self.obs, self.noise_gen,
+                           self.metric_keys)
+        return self.pending.result()
+
+    def close(self) -> None:
+        if self.overlap:
+            if self.pending is not None:
+                self.pending.result()  # let the last rollout finish before the envs go away
+            self.pool.shutdown()
