@@ -8,7 +8,8 @@ every variant of one seed (seed + 20000), so variants compare on paired dynamics
 Writes benchmarks/results/teacher_heldout.{json,md}; finished runs are kept and skipped,
 so an interrupted benchmark continues where it stopped.
 
-    python benchmarks/teacher_heldout.py [--seeds 0 1] [--variants default entropy] [--nthread 1]
+    python benchmarks/teacher_heldout.py [--seeds 0 1] [--variants default entropy_0.005] [--nthread 1]
+    python benchmarks/teacher_heldout.py --existing --seeds 0 1 2 3   (tabulate runs made by parallel invocations)
 """
 from __future__ import annotations
 
@@ -72,10 +73,14 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=150)
     parser.add_argument("--nthread", type=int, default=0, help="simulator threads (0: all cores)")
     parser.add_argument("--root", default="runs/teacher_heldout", help="where the runs are kept")
+    parser.add_argument("--existing", action="store_true",
+                        help="train nothing: tabulate the finished runs under --root (e.g. after parallel invocations)")
     args = parser.parse_args()
     rows = []
     for seed in args.seeds:  # seeds outermost: a partial benchmark has every variant of the first seeds
         for variant in args.variants:
+            if args.existing and not (Path(args.root) / f"{variant}-s{seed}" / "summary.json").exists():
+                continue
             s = run(variant, seed, args.iterations, args.nthread, Path(args.root))
             rows.append({"variant": variant, "seed": seed, **{k: s[k] for k in KEYS}})
             print(json.dumps(rows[-1]), flush=True)

@@ -16,7 +16,7 @@ divided by the FLOP/s of a plain matrix multiply, both measured in this run on t
 
 Writes benchmarks/results/update_roofline.json.
 
-    python benchmarks/update_roofline.py [--threads 2] [--repeats 3]
+    python benchmarks/update_roofline.py [--threads 1 2] [--repeats 3]
 """
 from __future__ import annotations
 
@@ -131,28 +131,34 @@ def distill_update(task: str, repeats: int, batch: int = 8192, steps: int = 10) 
     return {"seconds": seconds, "flops": flops, "flop_per_s": flops / seconds, "batch": batch}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    peak = matmul_flops(2048, args.repeats)
-    result = {"threads": torch.get_num_threads(), "matmul_2048_flop_per_s": peak, "tasks": {}}
+def measure(threads: int, repeats: int) -> dict:
+    torch.set_num_threads(threads)
+    peak = matmul_flops(2048, repeats)
+    result = {"threads": threads, "matmul_2048_flop_per_s": peak, "tasks": {}}
     for task in TASKS:
-        ppo = ppo_update(task, args.repeats)
-        dis = distill_update(task, args.repeats)
+        ppo = ppo_update(task, repeats)
+        dis = distill_update(task, repeats)
         result["tasks"][task] = {
             "ppo_update": ppo, "ppo_ratio_to_matmul": ppo["flop_per_s"] / peak,
             "ppo_ratio_to_layer_gemm": ppo["flop_per_s"] / ppo["layer_gemm_flop_per_s"],
+            "layer_gemm_ratio_to_matmul": ppo["layer_gemm_flop_per_s"] / peak,
             "distill_update": dis, "distill_ratio_to_matmul": dis["flop_per_s"] / peak,
         }
-        print(task, json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
-                                for k, v in result["tasks"][task].items() if "ratio" in k}), flush=True)
-    print(f"matmul peak {peak / 1e9:.1f} GFLOP/s on {result['threads']} threads")
+        print(f"{threads} thread(s), {task}:", json.dumps({k: round(v, 3) for k, v in result["tasks"][task].items()
+                                                          if "ratio" in k}), flush=True)
+    print(f"matmul peak {peak / 1e9:.1f} GFLOP/s on {threads} thread(s)")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, torch.get_num_threads()],
+                        help="torch thread counts to measure (default: 1 and torch's default)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    results = [measure(t, args.repeats) for t in dict.fromkeys(args.threads)]
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {OUT}")
 
 
