@@ -36,9 +36,10 @@ def make_env(
     ``resample_prob`` overrides the task's own rate of mid-episode dynamics resampling
     (apprentice's MuJoCo tasks only)."""
     _, env_cls = task_entry(task_cfg.name)
-    if resample_prob is None:
+    can_resample = issubclass(env_cls, BatchedTask)
+    if resample_prob is None or (resample_prob == 0.0 and not can_resample):  # 0: none, which every task can do
         return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)
-    if not issubclass(env_cls, BatchedTask):
+    if not can_resample:
         raise ValueError(f"task={task_cfg.name} cannot resample its dynamics mid-episode (resample_prob); "
                          "only apprentice's own tasks can")
     return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread, resample_prob=resample_prob)
