@@ -3,9 +3,9 @@
 Trains the cartpole teacher for ``--iterations`` iterations as 1 process x N envs and as
 2 ranks x N/2 envs (``torch.distributed.run --standalone --nproc_per_node 2``, gloo), and
 records each run's wall-clock, env steps per second and final return, read from the run's
-own ``summary.json``. On a machine with as many cores as a single process already uses,
-two ranks share those cores (each rank steps its own simulator and runs its own update),
-so this measures the cost of the all-reduces there; the gain needs more cores or machines.
+own ``summary.json``. torchrun gives each rank one OpenMP thread, so on a machine with as
+many cores as ranks this compares one process spreading over the cores by threads against
+one single-threaded process per core, all-reduces included.
 Writes benchmarks/results/ranks.json.
 
     python benchmarks/ranks.py [--iterations 60] [--num-envs 1024]

@@ -1,21 +1,21 @@
 """Why does a teacher generalize to held-out dynamics, or not: an ablation of the candidates.
 
 Each variant is the cartpole teacher as it was before this ablation (entropy_coef 0.0) with
-one change (the overrides below), trained
-on the training ranges for several seeds. Every run's summary already holds its return on
+one change (the overrides below), trained on the training ranges for several seeds. Every run's summary already holds its return on
 the training ranges and on 256 held-out episodes, for the final policy and for ``best.pt``
 (chosen by training return); this script gathers them. Held-out episodes are the same for
 every variant of one seed (seed + 20000), so variants compare on paired dynamics samples.
 Writes benchmarks/results/teacher_heldout.{json,md}; finished runs are kept and skipped,
 so an interrupted benchmark continues where it stopped.
 
-    python benchmarks/teacher_heldout.py [--seeds 0 1] [--variants default entropy_0.005] [--nthread 1]
+    python benchmarks/teacher_heldout.py [--seeds 0 1] [--variants entropy_0.0 entropy_0.005] [--nthread 1]
     python benchmarks/teacher_heldout.py --existing --seeds 0 1 2 3   (tabulate runs made by parallel invocations)
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 from pathlib import Path
 
@@ -41,8 +41,6 @@ def run(variant: str, seed: int, iterations: int, nthread: int, root: Path) -> d
     if (run_dir / "summary.json").exists():
         return json.loads((run_dir / "summary.json").read_text())
     if run_dir.exists():  # a run interrupted before its summary: train it again from scratch
-        import shutil
-
         shutil.rmtree(run_dir)
     return train(compose("teacher", [*VARIANTS[variant], f"seed={seed}", f"max_iterations={iterations}",
                                      f"nthread={nthread}", f"run_dir={run_dir}", "log.progress=false",

@@ -1,9 +1,9 @@
 """The learner against this machine's roofline: FLOP/s of the PPO and distillation updates
 divided by the FLOP/s of a plain matrix multiply, both measured in this run on the same threads.
 
-- PPO update: ``teacher.ppo.PPO.update`` on a rollout of random data with the shapes of the
-  task (Go2: 24 steps x 1024 envs, its actor/critic widths; cartpole: 16 x 1024), with the
-  task's epochs and minibatches. Its FLOPs are counted from the linear layers: a forward
+- PPO update: ``teacher.ppo.PPO.update`` on a rollout of random data with the shapes, widths,
+  horizon, envs, epochs and minibatches of the task's teacher config (Go2: 24 steps x 1024
+  envs, [256, 128, 128]; cartpole: 16 x 1024, [128, 128]). Its FLOPs are counted from the linear layers: a forward
   is 2 * rows * in * out per layer and a backward twice that (input and weight gradients),
   over the actor, the critic and the privileged encoder, for every sample of every epoch.
   Elementwise work (activations, the losses, Adam) is not counted: it is what keeps the
@@ -29,23 +29,22 @@ import torch
 from omegaconf import OmegaConf
 from torch import nn
 
-from envs.contract import ObsSpec
+import teacher.config  # noqa: F401  (registers the schema)
+from envs import make_env
+from runstore.config import compose
 from teacher.actor_critic import ActorCritic
 from teacher.ppo import PPO
 from teacher.storage import RolloutStorage
 
 OUT = Path(__file__).resolve().parent / "results" / "update_roofline.json"
-# the shapes of each task (envs' ObsSpec) and its teacher settings (configs/teacher.yaml, configs/experiment/go2.yaml)
-TASKS = {
-    "go2": dict(spec=ObsSpec(45, 30, 27, 12, 12), hidden=[256, 128, 128], horizon=24, num_envs=1024),
-    "cartpole": dict(spec=ObsSpec(4, 30, 13, 6, 1), hidden=[128, 128], horizon=16, num_envs=1024),
-}
+# each task's teacher config (configs/teacher.yaml; Go2: configs/experiment/go2.yaml): widths, horizon, envs, epochs
+TASKS = {"go2": ["+experiment=go2"], "cartpole": []}
 
 
-def policy_cfg(hidden: list[int]):
-    base = OmegaConf.load(Path(__file__).resolve().parent.parent / "configs" / "teacher.yaml")
-    cfg = OmegaConf.merge(base.policy, {"actor_hidden": hidden, "critic_hidden": hidden})
-    return cfg, base.ppo
+def task_setup(task: str):
+    """(teacher config, obs spec) of a task, as its teacher would train it."""
+    cfg = compose("teacher", TASKS[task])
+    return cfg, make_env(cfg.task, num_envs=1).spec
 
 
 def linear_flops(modules: list[nn.Module], rows: int) -> float:
@@ -79,12 +78,11 @@ def layer_gemm_flops(policy: ActorCritic, rows: int, repeats: int) -> float:
 
 
 def ppo_update(task: str, repeats: int) -> dict:
-    t = TASKS[task]
-    pcfg, ppo_cfg = policy_cfg(t["hidden"])
-    spec, T, N = t["spec"], t["horizon"], t["num_envs"]
+    cfg, spec = task_setup(task)
+    T, N, ppo_cfg = cfg.ppo.horizon, cfg.num_envs, cfg.ppo
     torch.manual_seed(0)
-    policy = ActorCritic(spec, pcfg)
-    ppo = PPO(policy, OmegaConf.merge(ppo_cfg, {"horizon": T, "lr_schedule": "fixed"}), seed=0)
+    policy = ActorCritic(spec, cfg.policy)
+    ppo = PPO(policy, OmegaConf.merge(ppo_cfg, {"lr_schedule": "fixed"}), seed=0)
     shapes = {"obs": (spec.obs_dim,), "priv_info": (spec.priv_dim,), "critic": (spec.critic_dim,)}
     storage = RolloutStorage(T, N, shapes, spec.num_actions)
     for k, v in storage.obs.items():
@@ -108,11 +106,10 @@ def distill_update(task: str, repeats: int, batch: int = 8192, steps: int = 10) 
     """DAgger's regression step: MLP history encoder + actor, MSE to teacher actions, Adam."""
     from teacher.networks import MLPHistoryEncoder, mlp
 
-    t = TASKS[task]
-    spec = t["spec"]
+    cfg, spec = task_setup(task)
     torch.manual_seed(0)
     encoder = MLPHistoryEncoder(spec.history_len, spec.obs_dim, [256, 128], 8)
-    actor = mlp(spec.obs_dim + 8, t["hidden"], spec.num_actions)
+    actor = mlp(spec.obs_dim + 8, cfg.policy.actor_hidden, spec.num_actions)
     params = [*encoder.parameters(), *actor.parameters()]
     opt = torch.optim.Adam(params, lr=1e-3)
     hist = torch.randn(batch, spec.history_len, spec.obs_dim)

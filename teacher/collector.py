@@ -17,7 +17,8 @@ where the envs stand afterwards (``launch``):
   the values used by GAE and the KL that drives the adaptive learning rate and PPO-KL's
   beta are re-evaluated by the current weights (teacher/train.py).
 
-With overlap two storages alternate, so the learner reads one while the collector fills the other.
+With overlap two storages alternate, so the learner reads one while the collector fills the other;
+the stale one is re-anchored by ``RolloutStorage.reanchor`` before the update.
 """
 from __future__ import annotations
 
@@ -68,9 +69,11 @@ def collect(env, policy: ActorCritic, storage: RolloutStorage, obs: dict, noise_
 
 
 class Collector:
-    def __init__(self, env, policy: ActorCritic, storages: tuple[RolloutStorage, ...],
+    def __init__(self, env, policy: ActorCritic, horizon: int, obs_shapes: dict[str, tuple[int, ...]],
                  noise_gen: torch.Generator, metric_keys, overlap: bool):
-        self.env, self.policy, self.storages = env, policy, storages
+        self.env, self.policy = env, policy
+        self.storages = tuple(RolloutStorage(horizon, env.num_envs, obs_shapes, env.num_actions)
+                              for _ in range(2 if overlap else 1))
         self.noise_gen, self.metric_keys, self.overlap = noise_gen, tuple(metric_keys), overlap
         self.count = 0  # rollouts launched, picks the storage
         self.obs: dict | None = None

@@ -46,6 +46,19 @@ class RolloutStorage:
         self.step = 0
         self.behavior_log_probs = None
 
+    @torch.no_grad()
+    def reanchor(self, policy) -> None:
+        """The data was acted by an older policy than ``policy`` (overlapped collection): keep the
+        acting log-probs as ``behavior_log_probs`` and re-evaluate ``log_probs``, ``mu``/``sigma``
+        (the KL anchor of the update) and ``values`` (GAE's) with ``policy``: decoupled PPO."""
+        flat = {k: v.flatten(0, 1) for k, v in self.obs.items()}
+        prox = policy.distribution(policy.action_mean(flat))
+        self.behavior_log_probs = self.log_probs
+        self.log_probs = prox.log_prob(self.actions.flatten(0, 1)).sum(-1).view_as(self.values)
+        self.mu = prox.mean.view_as(self.mu)
+        self.sigma = prox.stddev.reshape(self.mu.shape).clone()  # writable rows, not an expanded view
+        self.values = policy.value(flat).view_as(self.values)
+
     def minibatches(self, num_minibatches: int, epochs: int, generator: torch.Generator) -> Iterator[dict]:
         """Shuffled minibatches over all T * N transitions, ``epochs`` passes."""
         total = self.horizon * self.num_envs

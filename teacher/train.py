@@ -29,7 +29,6 @@ from teacher.gae import bootstrap_time_outs, compute_gae
 from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.collector import Collector
 from teacher.ppo import PPO
-from teacher.storage import RolloutStorage
 
 # the run-dir stage name of each actor input: the teacher, the DR baseline, plain PPO
 RUN_STAGE = {"privileged": "teacher", "history": "dr", "obs": "ppo"}
@@ -56,9 +55,9 @@ def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec
 @torch.no_grad()
 def heldout_check(policies: dict[str, ActorCritic], cfg: DictConfig, splits: tuple[str, ...]) -> dict:
     """Each policy on the same ``heldout_eval_envs`` held-out episodes (one per env, no
-    mid-episode resampling): how well the trained policy generalizes, in every run's summary. ``policies`` maps a key suffix
-    ("" for the final policy, "_best" for best.pt) to a policy. Empty if the task has no
-    held-out split."""
+    mid-episode resampling): how well the trained policy generalizes, in every run's
+    summary. ``policies`` maps a key suffix ("" for the final policy, "_best" for best.pt)
+    to a policy. Empty if the task has no held-out split."""
     if not cfg.heldout_eval_envs or "heldout" not in splits:
         return {}
     out = {}
@@ -106,8 +105,6 @@ def train(cfg: DictConfig) -> dict:
         "latent_noise": (policy.latent_dim,),
     }.items() if k in policy.input_keys}
     noise_gen = torch.Generator().manual_seed(cfg.seed + 7919 + group.rank)
-    storages = tuple(RolloutStorage(p.horizon, cfg.num_envs, shapes, env.num_actions)
-                     for _ in range(2 if cfg.overlap else 1))
     logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start) if group.main else None
     saved = ckpt.get("windows", {}) if ckpt else {}
     windows = {k: deque(saved.get(k, []), maxlen=cfg.log.return_window)
@@ -117,7 +114,7 @@ def train(cfg: DictConfig) -> dict:
     t_start = time.perf_counter()
     mean_return = sum(returns) / len(returns) if returns else float("nan")
     # overlap: the next rollout is collected in the background while the learner updates (teacher/collector.py)
-    collector = Collector(env, policy, storages, noise_gen, windows, cfg.overlap)
+    collector = Collector(env, policy, p.horizon, shapes, noise_gen, windows, cfg.overlap)
     collector.launch(env.reset())
 
     for it in range(start, cfg.max_iterations):
@@ -142,13 +139,7 @@ def train(cfg: DictConfig) -> dict:
                     windows[k].extend(values)
             # 2. advantages
             if cfg.overlap:  # acted by the weights before the last update: decoupled PPO (teacher/ppo.py)
-                flat = {k: v.flatten(0, 1) for k, v in storage.obs.items()}
-                prox = policy.distribution(policy.action_mean(flat))
-                storage.behavior_log_probs = storage.log_probs
-                storage.log_probs = prox.log_prob(storage.actions.flatten(0, 1)).sum(-1).view_as(storage.values)
-                storage.mu = prox.mean.view_as(storage.mu)  # the KL of the update is measured from here
-                storage.sigma = prox.stddev.reshape(storage.mu.shape).clone()
-                storage.values = policy.value(flat).view_as(storage.values)  # GAE with the current critic
+                storage.reanchor(policy)
             last_values = policy.value(rollout.obs)
             rewards = bootstrap_time_outs(storage.rewards, storage.values, storage.time_outs, p.gamma)
             storage.advantages, storage.returns = compute_gae(

@@ -8,7 +8,6 @@ from envs import make_env
 from runstore.config import compose
 from teacher.actor_critic import ActorCritic
 from teacher.collector import Collector
-from teacher.storage import RolloutStorage
 from teacher.train import train
 
 QUIET = ["log.progress=false", "log.tensorboard=false", "log.print_every=0"]
@@ -29,8 +28,7 @@ def test_the_next_rollout_is_acted_by_the_weights_it_was_launched_with(overlap):
     torch.manual_seed(0)
     policy = ActorCritic(env.spec, cfg.policy)
     shapes = {"obs": (env.spec.obs_dim,), "priv_info": (env.spec.priv_dim,), "critic": (env.spec.critic_dim,)}
-    storages = tuple(RolloutStorage(8, 16, shapes, env.num_actions) for _ in range(2 if overlap else 1))
-    collector = Collector(env, policy, storages, torch.Generator().manual_seed(0), ("return",), overlap)
+    collector = Collector(env, policy, 8, shapes, torch.Generator().manual_seed(0), ("return",), overlap)
     collector.launch(env.reset())
     first = collector.take()
     if overlap:
