@@ -143,7 +143,7 @@ class BatchedTask:
         if "action_delay" not in self.param_names:
             return 0
         spec = self.param_specs[self.param_names.index("action_delay")]
-        return int(max([spec.train[1], spec.nominal] + [b for _, b in spec.heldout]))
+        return int(max([spec.train[1], spec.nominal] + [b for _, b in (*spec.heldout, *spec.extreme)]))
 
     def set_split(self, split: str | Mapping[str, Sequence[Sequence[float]]]) -> None:
         """Sample dynamics from another split (or explicit ranges) from the next reset on."""

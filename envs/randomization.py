@@ -1,9 +1,15 @@
 """Domain randomization as a plain function of declared ranges.
 
-Each randomized parameter declares a ``train`` interval, ``heldout`` intervals that lie
-outside it, and a ``nominal`` value. A *split* picks which intervals to sample from:
-``train``, ``heldout``, ``nominal`` (every env at the nominal value), or any explicit
-``{name: [[lo, hi], ...]}`` mapping (a fixed value is ``[[v, v]]``).
+Each randomized parameter declares a ``train`` interval, ``heldout`` intervals, ``extreme``
+intervals and a ``nominal`` value. A *split* picks which intervals to sample from:
+
+- ``train``: what training samples;
+- ``heldout``: RMA's test protocol, the train range extended a modest step on each side (it
+  contains train, so an episode mixes in-range and out-of-range parameters); the step is
+  calibrated so that the oracle keeps at least 70% success;
+- ``extreme``: only the step, every parameter outside train at once;
+- ``nominal``: every env at the nominal value;
+- or any explicit ``{name: [[lo, hi], ...]}`` mapping (a fixed value is ``[[v, v]]``).
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ import numpy as np
 from omegaconf import MISSING
 
 Interval = tuple[float, float]
-SPLITS = ("train", "heldout", "nominal")
+SPLITS = ("train", "heldout", "extreme", "nominal")
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class ParamSpec:
     name: str
     train: Interval
     heldout: tuple[Interval, ...]
+    extreme: tuple[Interval, ...]
     nominal: float
     integer: bool = False
 
@@ -30,16 +37,23 @@ class ParamSpec:
         lo, hi = self.train
         if not lo <= hi:
             raise ValueError(f"parameter {self.name!r}: train range {self.train} has lo > hi")
-        if not self.heldout:
-            raise ValueError(f"parameter {self.name!r}: declare at least one heldout interval")
-        for a, b in self.heldout:
-            if not a <= b:
-                raise ValueError(f"parameter {self.name!r}: heldout interval {(a, b)} has lo > hi")
+        for split in ("heldout", "extreme"):
+            if not getattr(self, split):
+                raise ValueError(f"parameter {self.name!r}: declare at least one {split} interval")
+            for a, b in getattr(self, split):
+                if not a <= b:
+                    raise ValueError(f"parameter {self.name!r}: {split} interval {(a, b)} has lo > hi")
+        for a, b in self.extreme:
             if self.overlaps_train(a, b):
                 raise ValueError(
-                    f"parameter {self.name!r}: heldout interval {(a, b)} overlaps the train range "
-                    f"{self.train}; held-out values must lie outside it"
+                    f"parameter {self.name!r}: extreme interval {(a, b)} overlaps the train range "
+                    f"{self.train}; extreme values must lie outside it"
                 )
+        if not any(a < lo or b > hi for a, b in self.heldout):
+            raise ValueError(
+                f"parameter {self.name!r}: heldout intervals {list(self.heldout)} lie inside the train range "
+                f"{self.train}; a held-out range must reach beyond it (e.g. the train range widened a step)"
+            )
 
     def overlaps_train(self, a: float, b: float) -> bool:
         lo, hi = self.train
@@ -55,6 +69,8 @@ def intervals_for(spec: ParamSpec, split: str | Mapping[str, Sequence[Sequence[f
             return [spec.train]
         if split == "heldout":
             return list(spec.heldout)
+        if split == "extreme":
+            return list(spec.extreme)
         if split == "nominal":
             return [(spec.nominal, spec.nominal)]
         raise ValueError(f"unknown split {split!r}: use one of {SPLITS} or a mapping of ranges")
@@ -105,18 +121,18 @@ class Sampler:
             probs = w / w.sum() if w.sum() > 0 else np.full(len(ivs), 1.0 / len(ivs))
             self.cum[j, : len(ivs)] = np.cumsum(probs)
         self.integer = np.array([s.integer for s in specs], dtype=bool)
-        self.heldout = split == "heldout"
+        self.outside = split == "extreme"
         self.train_lo = np.array([s.train[0] for s in specs])
         self.train_hi = np.array([s.train[1] for s in specs])
 
     def __call__(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """(n, P) float64 values. Held-out floats never land on a train endpoint."""
+        """(n, P) float64 values. Extreme floats never land on a train endpoint."""
         p = self.lo.shape[0]
         choice = (rng.random((n, p, 1)) > self.cum[None, :, :-1]).sum(axis=2)
         rows = np.arange(p)[None, :]
         v = self.lo[rows, choice] + self.width[rows, choice] * rng.random((n, p))
         v = np.where(self.integer, np.floor(v), v)
-        if self.heldout:
+        if self.outside:
             v = np.where(v == self.train_lo, np.nextafter(v, -np.inf), v)
             v = np.where(v == self.train_hi, np.nextafter(v, np.inf), v)
         return v
@@ -131,20 +147,24 @@ def normalizer(specs: Sequence[ParamSpec]) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class RangeCfg:
-    """Config schema of one randomized parameter: train interval, held-out intervals, nominal."""
+    """Config schema of one randomized parameter: train interval, held-out and extreme
+    intervals, nominal value."""
 
     train: list[float] = MISSING
     heldout: list[list[float]] = MISSING
+    extreme: list[list[float]] = MISSING
     nominal: float = MISSING
 
     @staticmethod
     def check(cfg) -> list[str]:
-        """The intervals are well formed and held-out lies outside train (as ``ParamSpec`` demands)."""
-        if len(cfg.train) != 2 or any(len(iv) != 2 for iv in cfg.heldout):
-            return [f"train and each heldout interval must be [lo, hi], got train={list(cfg.train)}, "
-                    f"heldout={[list(iv) for iv in cfg.heldout]}"]
+        """The intervals are well formed, held-out reaches beyond train and extreme lies
+        outside it (as ``ParamSpec`` demands)."""
+        if len(cfg.train) != 2 or any(len(iv) != 2 for iv in [*cfg.heldout, *cfg.extreme]):
+            return [f"train and each heldout and extreme interval must be [lo, hi], got train={list(cfg.train)}, "
+                    f"heldout={[list(iv) for iv in cfg.heldout]}, extreme={[list(iv) for iv in cfg.extreme]}"]
         try:
-            ParamSpec("range", tuple(cfg.train), tuple(tuple(iv) for iv in cfg.heldout), cfg.nominal)
+            ParamSpec("range", tuple(cfg.train), tuple(tuple(iv) for iv in cfg.heldout),
+                      tuple(tuple(iv) for iv in cfg.extreme), cfg.nominal)
         except ValueError as err:
             return [str(err).replace("parameter 'range': ", "")]
         return []
@@ -166,6 +186,7 @@ def param_specs_from(randomization, per_item: Mapping[str, Sequence[str]] | None
                 name=n,
                 train=tuple(float(v) for v in rng.train),
                 heldout=tuple(tuple(float(v) for v in iv) for iv in rng.heldout),
+                extreme=tuple(tuple(float(v) for v in iv) for iv in rng.extreme),
                 nominal=float(rng.nominal),
                 integer=(name == "action_delay"),
             )

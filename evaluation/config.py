@@ -14,7 +14,7 @@ class EvalCfg:
     runs: list[str] = MISSING  # run dirs: teachers (oracle + noadapt), DR runs, students
     episodes: int = bounded(ge=1)  # per split and policy (one per env, paired)
     seed: int = bounded(ge=0)
-    splits: list[str] = choice("train", "heldout", "nominal")  # any of them
+    splits: Optional[list[str]] = choice("train", "heldout", "extreme", "nominal", default=None)  # None: all the task's but nominal
     ranges: dict[str, Any] = field(default_factory=dict)  # extra named splits: {name: {param: [[lo, hi], ...]}}
     sweep: bool = MISSING  # each parameter alone across train and held-out values, others nominal
     sweep_points: int = bounded(ge=2)
@@ -33,9 +33,9 @@ class EvalCfg:
         errors = []
         if not cfg.runs:
             errors.append("runs is empty: pass runs=[<run dir>,...]")
-        if not cfg.splits and not cfg.ranges and not cfg.sweep:
+        if cfg.splits is not None and not cfg.splits and not cfg.ranges and not cfg.sweep:
             errors.append("nothing to evaluate: splits and ranges are empty and sweep=false")
-        clash = set(cfg.ranges) & {"train", "heldout", "nominal"}
+        clash = set(cfg.ranges) & {"train", "heldout", "extreme", "nominal"}
         if clash:
             errors.append(f"ranges names {sorted(clash)}, which are built-in splits; name them otherwise")
         return errors

@@ -2,7 +2,8 @@
 
     python -m evaluation.evaluate 'runs=[<run dir>,...]' [overrides]
 
-Splits: the task's ``train`` and ``heldout`` ranges (one episode per env), any named extra
+Splits: the task's named splits (``train``, ``heldout`` and ``extreme`` for apprentice's
+tasks; ``splits`` picks some, one episode per env), any named extra
 ranges, and a sweep of each randomized parameter alone (the others at nominal). Writes
 ``report.json``, ``report.md``, ``sweep_<param>.png`` and ``episodes.h5`` to ``out_dir``.
 """
@@ -36,9 +37,9 @@ BASELINES = ("dr", "robust", "noadapt")
 
 
 def sweep_values(spec, points: int) -> list[float]:
-    """Evenly spaced values over all declared (train and held-out) values of a parameter."""
-    lo = min([spec.train[0]] + [a for a, _ in spec.heldout])
-    hi = max([spec.train[1]] + [b for _, b in spec.heldout])
+    """Evenly spaced values over all declared (train, held-out and extreme) values of a parameter."""
+    lo = min([spec.train[0]] + [a for a, _ in (*spec.heldout, *spec.extreme)])
+    hi = max([spec.train[1]] + [b for _, b in (*spec.heldout, *spec.extreme)])
     if spec.integer:
         return [float(v) for v in range(int(lo), int(hi) + 1)]
     return [float(v) for v in np.linspace(lo, hi, points)]
@@ -64,9 +65,14 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
             task_cfg = run_cfg.task
         elif OmegaConf.to_container(run_cfg.task) != OmegaConf.to_container(task_cfg):
             raise ValueError(f"{run} was trained on a different {task_cfg.name} config than {cfg.runs[0]}")
-    splits = {s: s for s in cfg.splits}
-    splits.update({name: OmegaConf.to_container(r) for name, r in cfg.ranges.items()})
     probe = make_env(task_cfg, num_envs=1, resample_prob=cfg.resample_prob)
+    named = [s for s in probe.splits if s != "nominal"] if cfg.splits is None else list(cfg.splits)
+    missing = [s for s in named if s not in probe.splits]
+    if missing:
+        raise ValueError(f"splits {missing}: {task_cfg.name} offers the splits {list(probe.splits)}; "
+                         "pass splits=[...] with those (or splits=null for all of them)")
+    splits = {s: s for s in named}
+    splits.update({name: OmegaConf.to_container(r) for name, r in cfg.ranges.items()})
     for name, split in splits.items():
         try:
             probe.set_split(split)

@@ -5,7 +5,8 @@
 - a DR run (PPO with the history actor) gives ``dr``;
 - a Robust run (PPO on ``obs`` alone: randomization, no latent, no history; RMA's
   "Robust") gives ``robust``, a deployable policy that reads only the last history row;
-- a student run gives ``dagger`` or ``adapt``.
+- a student run gives its method (``dagger``, ``adapt``, ``sysid``), suffixed by its history
+  encoder when that is not the default MLP (``adapt_tcn``).
 Deployable policies are called with ``proprio_hist`` alone.
 """
 from __future__ import annotations
@@ -80,5 +81,6 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
         spec = make_env(cfg.task, num_envs=1).spec
         student = load_student(run_dir, spec, cfg.task.name)
-        return [EvalPolicy(cfg.method, run_dir, deployable(student), True)], cfg.task
+        name = cfg.method if cfg.encoder == "mlp" else f"{cfg.method}_{cfg.encoder}"  # e.g. adapt_tcn beside adapt
+        return [EvalPolicy(name, run_dir, deployable(student), True)], cfg.task
     raise CheckpointError(f"{run_dir}: unknown checkpoint stage {stage!r}")

@@ -25,7 +25,7 @@ def fmt(v, digits=3) -> str:
 
 def markdown(report: dict) -> str:
     lines = [f"# Evaluation on `{report['task']}`", ""]
-    splits = sorted({r["split"] for r in report["rows"]}, key=lambda s: (s != "train", s != "heldout", s))
+    splits = sorted({r["split"] for r in report["rows"]}, key=lambda s: (s != "train", s != "heldout", s != "extreme", s))
     for split in splits:
         rows = sorted([r for r in report["rows"] if r["split"] == split], key=lambda r: _order(r["policy"]))
         oracle = next((r for r in rows if r["policy"] == "oracle"), None)

@@ -67,7 +67,7 @@ def validate(cfg: DictConfig, prefix: str = "") -> list[str]:
                 continue
             value = cfg[f.name]
             key = f"{prefix}{f.name}"
-            if "choices" in f.metadata:
+            if "choices" in f.metadata and value is not None:
                 values = list(value) if isinstance(value, ListConfig) else [value]
                 bad = [v for v in values if v not in f.metadata["choices"]]
                 if bad:

@@ -22,7 +22,7 @@ echo "== 5/7 adaptation-module student -> $RUNS/adapt"
 $PY -m student.distill teacher="$RUNS/teacher" method=adapt run_dir="$RUNS/adapt" $QUIET
 echo "== 6/7 SysID baseline (regresses the explicit parameters) -> $RUNS/sysid"
 $PY -m student.distill teacher="$RUNS/teacher" method=sysid run_dir="$RUNS/sysid" $QUIET export=false
-echo "== 7/7 evaluation on train and held-out dynamics -> $RUNS/eval"
+echo "== 7/7 evaluation on the train, heldout and extreme splits, dynamics resampled within episodes at RMA's test rate -> $RUNS/eval"
 $PY -m evaluation.evaluate "runs=[$RUNS/teacher,$RUNS/dr,$RUNS/robust,$RUNS/dagger,$RUNS/adapt,$RUNS/sysid]" out_dir="$RUNS/eval" \
-  sweep_points=5 sweep_episodes=100
+  resample_prob=0.01 sweep_points=5 sweep_episodes=100
 echo "deployable policies: $RUNS/adapt/export and $RUNS/dagger/export (policy.onnx, policy.pt, deploy.json)"

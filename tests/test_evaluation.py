@@ -73,7 +73,7 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
     saved = json.loads((out / "report.json").read_text())
     assert saved["task"] == "cartpole" == report["task"]
     policies = {"oracle", "noadapt", "dr", "dagger", "adapt", "sysid"}
-    for split in ("train", "heldout", "heavy_pole"):
+    for split in ("train", "heldout", "extreme", "heavy_pole"):
         rows = [r for r in saved["rows"] if r["split"] == split]
         assert {r["policy"] for r in rows} == policies
         for r in rows:
@@ -82,7 +82,7 @@ def test_small_pipeline_writes_a_well_formed_report(tmp_path):
     md = (out / "report.md").read_text()
     assert "## Split: heldout" in md and "| oracle |" in md and "/ oracle" in md
     pairs = {(c["split"], c["policy"], c["baseline"]) for c in saved["comparisons"]}
-    assert pairs == {(s, p, b) for s in ("train", "heldout", "heavy_pole")
+    assert pairs == {(s, p, b) for s in ("train", "heldout", "extreme", "heavy_pole")
                      for p in ("dagger", "adapt", "sysid") for b in ("dr", "noadapt")}
     assert all(c["pairs"] == 24 for c in saved["comparisons"]) and "| adapt | dr |" in md
     assert sorted(p.name for p in out.glob("sweep_*.png")) == ["sweep_action_delay.png", "sweep_pole_mass.png"]

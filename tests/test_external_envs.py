@@ -66,6 +66,10 @@ def test_teacher_students_and_evaluation_run_on_an_external_env(tmp_path, task):
         assert summary["env_steps"] == 2 * 16 * 64 and summary["task"] == "rsl_rl_env"
         runs.append(str(run))
     assert (tmp_path / "dagger" / "export" / "policy.onnx").is_file()
+    with pytest.raises(ValueError, match=r"splits \['extreme'\]: .* offers the splits \['train', 'heldout'\]"):
+        evaluate(compose("evaluate", [f"runs=[{','.join(runs)}]", "splits=[train,extreme]", f"out_dir={tmp_path}/bad"]))
+    assert not (tmp_path / "bad").exists()
+    # by default, every split the task offers (an external env has no extreme split)
     report = evaluate(compose("evaluate", [f"runs=[{','.join(runs)}]", "episodes=32", f"out_dir={tmp_path}/eval"]))
     rows = {(r["split"], r["policy"]) for r in report["rows"]}
     assert rows == {(s, p) for s in ("train", "heldout") for p in ("oracle", "noadapt", "dagger", "adapt", "sysid")}

@@ -1,4 +1,4 @@
-"""Domain randomization: declared ranges, held-out outside train, reproducibility."""
+"""Domain randomization: declared ranges, held-out beyond train, extreme outside it, reproducibility."""
 import numpy as np
 import pytest
 import torch
@@ -7,34 +7,45 @@ from envs import make_env
 from envs.randomization import ParamSpec, Sampler
 
 
-def test_train_and_heldout_samples_respect_ranges(cartpole_cfg):
-    env = make_env(cartpole_cfg, num_envs=512, seed=3)
+def _params(env, split):
+    env.set_split(split)
     env.reset()
-    train = env.params.copy()
-    env.set_split("heldout")
-    env.reset()
-    held = env.params
+    return env.params.copy()
+
+
+def _inside(values, intervals):
+    return np.any([(values >= a - 1e-12) & (values <= b + 1e-12) for a, b in intervals], axis=0)
+
+
+def test_train_heldout_and_extreme_samples_respect_ranges(cartpole_cfg):
+    env = make_env(cartpole_cfg, num_envs=2048, seed=3)
+    train, held, extreme = (_params(env, s) for s in ("train", "heldout", "extreme"))
+    beyond_any = np.zeros(len(held), bool)
     for k, spec in enumerate(env.param_specs):
         lo, hi = spec.train
         assert (train[:, k] >= lo).all() and (train[:, k] <= hi).all(), spec.name
-        outside = (held[:, k] < lo) | (held[:, k] > hi)
-        assert outside.all(), f"{spec.name}: held-out samples inside the train range"
-        in_some = np.zeros(len(held), bool)
-        for a, b in spec.heldout:
-            in_some |= (held[:, k] >= a - 1e-12) & (held[:, k] <= b + 1e-12)
-        assert in_some.all(), spec.name
+        assert ((extreme[:, k] < lo) | (extreme[:, k] > hi)).all(), f"{spec.name}: extreme samples inside train"
+        assert _inside(extreme[:, k], spec.extreme).all() and _inside(held[:, k], spec.heldout).all(), spec.name
+        beyond = (held[:, k] < lo) | (held[:, k] > hi)
+        # RMA's protocol: the held-out range contains train and reaches beyond it
+        assert 0.05 < beyond.mean() < 0.6 and (~beyond).any(), (spec.name, beyond.mean())
+        beyond_any |= beyond
+    assert beyond_any.mean() > 0.9  # nearly every held-out episode has some parameter outside train
     assert set(np.unique(train[:, env.param_names.index("action_delay")])) == {0.0, 1.0, 2.0}
+    assert set(np.unique(held[:, env.param_names.index("action_delay")])) == {0.0, 1.0, 2.0, 3.0}
 
 
-def test_heldout_never_touches_train_endpoint():
-    spec = ParamSpec("m", train=(0.8, 1.2), heldout=((0.8, 0.8), (1.2, 1.2)), nominal=1.0)
-    v = Sampler([spec], "heldout")(1000, np.random.default_rng(0))
+def test_extreme_never_touches_train_endpoint():
+    spec = ParamSpec("m", train=(0.8, 1.2), heldout=((0.7, 1.3),), extreme=((0.8, 0.8), (1.2, 1.2)), nominal=1.0)
+    v = Sampler([spec], "extreme")(1000, np.random.default_rng(0))
     assert ((v < 0.8) | (v > 1.2)).all()
 
 
-def test_heldout_overlapping_train_is_rejected():
-    with pytest.raises(ValueError, match="overlaps the train range"):
-        ParamSpec("m", train=(0.8, 1.2), heldout=((1.1, 1.5),), nominal=1.0)
+def test_extreme_overlapping_train_and_heldout_inside_train_are_rejected():
+    with pytest.raises(ValueError, match="extreme interval .* overlaps the train range"):
+        ParamSpec("m", train=(0.8, 1.2), heldout=((0.7, 1.5),), extreme=((1.1, 1.5),), nominal=1.0)
+    with pytest.raises(ValueError, match="heldout intervals .* lie inside the train range"):
+        ParamSpec("m", train=(0.8, 1.2), heldout=((0.9, 1.2),), extreme=((1.2, 1.5),), nominal=1.0)
 
 
 def test_per_env_parameters_differ_and_reach_the_simulation(cartpole_cfg):
@@ -79,7 +90,7 @@ def test_priv_info_is_normalized_on_train_range(cartpole_cfg):
     env = make_env(cartpole_cfg, num_envs=256, seed=0)
     priv = env.reset()["priv_info"][:, : len(env.param_names)]
     assert priv.abs().max() <= 1.0 + 1e-6
-    env.set_split("heldout")
+    env.set_split("extreme")
     priv = env.reset()["priv_info"][:, : len(env.param_names)]
     assert (priv.abs() > 1.0).all()
 
