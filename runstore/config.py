@@ -46,6 +46,28 @@ def bounded(*, ge: float | None = None, gt: float | None = None, le: float | Non
     return dataclasses.field(default=default, metadata={"range": (ge, gt, le, lt)})
 
 
+def device_error(key: str, value: str) -> str | None:
+    """Why ``value`` cannot be the learner's torch device here (None: it can). The simulation
+    stays on the CPU whatever the learner's device."""
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, TypeError) as err:
+        return f"{key}={value!r} is not a torch device ({err}); use cpu, cuda, cuda:<index> or mps"
+    if device.type == "cpu":
+        return None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return f"{key}={value!r}: torch sees no CUDA device on this machine (torch.cuda.is_available() is False); use {key}=cpu"
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            return f"{key}={value!r}: this machine has {torch.cuda.device_count()} CUDA device(s); use an index below that"
+        return None
+    if device.type == "mps":
+        return None if torch.backends.mps.is_available() else f"{key}={value!r}: MPS is not available here; use {key}=cpu"
+    return f"{key}={value!r}: the learner runs on cpu, cuda or mps, not {device.type}"
+
+
 def _range_text(ge, gt, le, lt) -> str:
     lo = f"{ge} <= " if ge is not None else f"{gt} < " if gt is not None else ""
     hi = f" <= {le}" if le is not None else f" < {lt}" if lt is not None else ""

@@ -25,8 +25,13 @@ class Group:
     def __init__(self, device: str = "cpu"):
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
+        self.device = torch.device(device)  # this rank's learner device
+        if self.device.type == "cuda" and self.device.index is None and self.world > 1:
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # one GPU per rank
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)
         if self.world > 1 and not tdist.is_initialized():
-            tdist.init_process_group(backend="nccl" if str(device).startswith("cuda") else "gloo")
+            tdist.init_process_group(backend="nccl" if self.device.type == "cuda" else "gloo")
 
     @property
     def main(self) -> bool:
@@ -83,14 +88,14 @@ class Group:
     def mean(self, value: float) -> float:
         if not self.active:
             return value
-        t = torch.tensor([value], dtype=torch.float64)
+        t = torch.tensor([value], dtype=torch.float64, device=self.device)
         tdist.all_reduce(t)
         return float(t) / self.world
 
     def moments(self, x: torch.Tensor) -> tuple[int, torch.Tensor, torch.Tensor]:
         """(count, mean, population variance) of ``x`` (n, d) over every rank's rows."""
         x = x.reshape(-1, x.shape[-1]).double()
-        stats = torch.cat([torch.tensor([float(len(x))], dtype=torch.float64), x.sum(0), (x * x).sum(0)])
+        stats = torch.cat([torch.tensor([float(len(x))], dtype=torch.float64, device=x.device), x.sum(0), (x * x).sum(0)])
         if self.active:
             tdist.all_reduce(stats)
         n = int(stats[0])

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from runstore.config import bounded, choice, register_schema
+from runstore.config import bounded, choice, device_error, register_schema
 from teacher.config import LogCfg
 
 
@@ -21,6 +21,7 @@ class StudentCfg:
     seed: int = bounded(ge=0)
     num_envs: int = bounded(ge=1)
     nthread: int = bounded(ge=0)
+    device: str = MISSING  # the learner's torch device (cpu, cuda, cuda:N, mps); the simulation stays on the CPU
     iterations: int = bounded(ge=1)
     horizon: int = bounded(ge=1)  # env steps per env per iteration
     updates_per_iteration: int = bounded(ge=1)
@@ -47,7 +48,7 @@ class StudentCfg:
 
     @staticmethod
     def check(cfg) -> list[str]:
-        errors = []
+        errors = [e for e in [device_error("device", cfg.device)] if e]
         if cfg.batch_size > cfg.buffer_size:
             errors.append(f"batch_size={cfg.batch_size} exceeds buffer_size={cfg.buffer_size}")
         if cfg.dataset_path and cfg.offline_dataset:
@@ -57,6 +58,6 @@ class StudentCfg:
         return errors
 
 
-RESUMABLE = ("iterations", "offline_epochs", "save_every", "nthread", "eval_envs", "log.*")
+RESUMABLE = ("iterations", "offline_epochs", "save_every", "nthread", "device", "eval_envs", "log.*")
 
 register_schema("student_schema", StudentCfg)

@@ -41,5 +41,5 @@ class DaggerMethod:
         student = self.policy(obs["proprio_hist"])
         if beta <= 0.0:
             return student
-        use_teacher = torch.rand(student.shape[0], 1, generator=generator) < beta
+        use_teacher = (torch.rand(student.shape[0], 1, generator=generator) < beta).to(student.device)
         return torch.where(use_teacher, label, student)

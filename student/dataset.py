@@ -55,7 +55,7 @@ class DatasetWriter:
         for name in FIELDS:
             ds = self.file[name]
             ds.resize(ds.shape[0] + n, axis=0)
-            ds[-n:] = rows[name].numpy() if isinstance(rows[name], torch.Tensor) else rows[name]
+            ds[-n:] = rows[name].cpu().numpy() if isinstance(rows[name], torch.Tensor) else rows[name]
         self.rows += n
 
     def flush(self) -> None:

@@ -48,13 +48,13 @@ LOSSES = {"mse": F.mse_loss, "huber": F.smooth_l1_loss}
 class Buffer:
     """The aggregated (history, label) pairs, oldest overwritten first."""
 
-    def __init__(self, capacity: int, hist_shape: tuple, label_dim: int):
-        self.hist = torch.zeros(capacity, *hist_shape)
-        self.label = torch.zeros(capacity, label_dim)
+    def __init__(self, capacity: int, hist_shape: tuple, label_dim: int, device: torch.device = torch.device("cpu")):
+        self.hist = torch.zeros(capacity, *hist_shape, device=device)
+        self.label = torch.zeros(capacity, label_dim, device=device)
         self.capacity, self.size, self.head = capacity, 0, 0
 
     def add(self, hist: torch.Tensor, label: torch.Tensor) -> None:
-        idx = (self.head + torch.arange(len(hist))) % self.capacity
+        idx = (self.head + torch.arange(len(hist), device=self.hist.device)) % self.capacity
         self.hist[idx], self.label[idx] = hist, label
         self.head = int((self.head + len(hist)) % self.capacity)
         self.size = min(self.capacity, self.size + len(hist))
@@ -73,7 +73,7 @@ def student_checkpoint(method, optimizer, cfg, spec, task: str, iteration: int, 
         "task": task,
         "obs_spec": spec.as_dict(),
         "arch": method.arch,
-        "model": method.policy.state_dict(),
+        "model": {k: v.cpu() for k, v in method.policy.state_dict().items()},  # loads on any machine
         "optimizer": optimizer.state_dict(),
         "teacher_run": str(cfg.teacher),
         "iteration": iteration,
@@ -95,14 +95,17 @@ def distill(cfg: DictConfig) -> dict:
     offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
     iterations = cfg.offline_epochs if offline is not None else cfg.iterations
     cfg.task = teacher_cfg.task  # the student runs on its teacher's task; recorded in its config.yaml
-    group = Group()  # one process, or one rank of a torchrun job (runstore/distributed.py)
+    group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
+    device = group.device  # the learner's: the student acts there too; the envs stay on the CPU
     if group.active and cfg.dataset_path:
         raise ValueError("dataset_path (recording a dataset) is for a single process, not a torchrun job")
     run_dir, ckpt = open_run(cfg, f"student_{cfg.method}", group, RESUMABLE, iterations, "student", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 7919 * group.rank)
+    teacher.to(device)
     method = METHODS[cfg.method](cfg, teacher, spec)
+    method.policy.to(device)
     loss_fn = LOSSES[cfg.loss]
     optimizer = torch.optim.Adam(method.parameters, lr=cfg.learning_rate)
     env_steps, returns, dataset_rows = 0, [], 0
@@ -115,16 +118,19 @@ def distill(cfg: DictConfig) -> dict:
     group.broadcast(method.policy)  # the same student on every rank
     env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank,
                    nthread=cfg.nthread)
-    buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), method.label_dim)
+    buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), method.label_dim, device)
     writer = DatasetWriter(cfg.dataset_path, teacher_cfg.task.name, spec, cfg.teacher, teacher.latent_dim,
                            keep_rows=dataset_rows if ckpt else None) if cfg.dataset_path else None
     if offline is not None:
-        buffer = Buffer(len(offline["episode_id"]), (spec.history_len, spec.obs_dim), method.label_dim)
-        buffer.add(offline["proprio_hist"], offline[method.label_key])
+        buffer = Buffer(len(offline["episode_id"]), (spec.history_len, spec.obs_dim), method.label_dim, device)
+        buffer.add(offline["proprio_hist"].to(device), offline[method.label_key].to(device))
 
     logger = Logger(run_dir, cfg, f"student_{cfg.method}", iterations, start) if group.main else None
     t_start, loss = time.perf_counter(), float("nan")
-    obs = env.reset()
+    def on_device(o: dict) -> dict:
+        return {k: v.to(device) for k, v in o.items()}
+
+    obs = on_device(env.reset())
     episode_id = torch.arange(cfg.num_envs) + dataset_rows  # unique within a recorded file across resumes
     next_episode = int(episode_id[-1]) + 1
     for it in range(start, iterations):
@@ -145,7 +151,8 @@ def distill(cfg: DictConfig) -> dict:
                             "episode_id": episode_id.clone(),
                             "step": torch.from_numpy(env.episode_length_buf.copy()),
                         })
-                    obs, _, done, info = env.step(actions)
+                    obs, _, done, info = env.step(actions.cpu())
+                    obs = on_device(obs)
                     returns.extend(info["episode"]["return"].tolist())
                     n_done = int(done.sum())
                     episode_id[done] = torch.arange(next_episode, next_episode + n_done)
@@ -194,7 +201,8 @@ def distill(cfg: DictConfig) -> dict:
 
     # final check on the training dynamics, the teacher beside it with the same seeds
     eval_env = make_env(teacher_cfg.task, num_envs=cfg.eval_envs, seed=cfg.seed + 10_000, nthread=cfg.nthread)
-    student_policy = method.policy.eval()
+    teacher.cpu()
+    student_policy = method.policy.cpu().eval()
     student_ret = run_episodes(eval_env, lambda o: student_policy(o["proprio_hist"]))["return"].mean().item()
     teacher_ret = run_episodes(eval_env, lambda o: teacher.action_mean(o))["return"].mean().item()
     exported = export_policy(student_policy, eval_env, run_dir / "export", run_dir) if cfg.export else {}

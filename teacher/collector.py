@@ -19,6 +19,10 @@ where the envs stand afterwards (``launch``):
 
 With overlap two storages alternate, so the learner reads one while the collector fills the other;
 the stale one is re-anchored by ``RolloutStorage.reanchor`` before the update.
+
+The envs and the acting policy live on the CPU: a CPU copy of the learner's weights acts,
+refreshed from the learner before every rollout (the same code whether the learner's
+``device`` is the CPU or a GPU), and ``take`` hands the rollout over on the learner's device.
 """
 from __future__ import annotations
 
@@ -70,22 +74,25 @@ def collect(env, policy: ActorCritic, storage: RolloutStorage, obs: dict, noise_
 
 class Collector:
     def __init__(self, env, policy: ActorCritic, horizon: int, obs_shapes: dict[str, tuple[int, ...]],
-                 noise_gen: torch.Generator, metric_keys, overlap: bool):
-        self.env, self.policy = env, policy
+                 noise_gen: torch.Generator, metric_keys, overlap: bool, device: torch.device = torch.device("cpu")):
+        self.env, self.policy, self.device = env, policy, torch.device(device)
         self.storages = tuple(RolloutStorage(horizon, env.num_envs, obs_shapes, env.num_actions)
                               for _ in range(2 if overlap else 1))
         self.noise_gen, self.metric_keys, self.overlap = noise_gen, tuple(metric_keys), overlap
         self.count = 0  # rollouts launched, picks the storage
         self.obs: dict | None = None
         self.pending: Future | None = None
+        # the weights that act: a CPU copy of the learner's, refreshed before every rollout (overlap:
+        # the learner moves on while the envs step; a GPU learner: the envs read CPU tensors)
+        self.behavior = copy.deepcopy(policy).cpu().requires_grad_(False)
         if overlap:
-            self.behavior = copy.deepcopy(policy).requires_grad_(False)
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collector")
 
     def launch(self, obs: dict) -> None:
         """The envs stand at ``obs``; with overlap, start the next rollout now with the current weights."""
         storage = self.storages[self.count % len(self.storages)]
         self.count += 1
+        obs = {k: v.cpu() for k, v in obs.items()}  # the learner's copy, when it lives on another device
         if not self.overlap:
             self.obs = obs
             return
@@ -94,10 +101,17 @@ class Collector:
                                         self.metric_keys)
 
     def take(self) -> Rollout:
-        if not self.overlap:
-            return collect(self.env, self.policy, self.storages[(self.count - 1) % len(self.storages)], self.obs, self.noise_gen,
-                           self.metric_keys)
-        return self.pending.result()
+        """The next rollout, on the learner's device."""
+        if self.overlap:
+            rollout = self.pending.result()
+        else:
+            self.behavior.load_state_dict(self.policy.state_dict())
+            rollout = collect(self.env, self.behavior, self.storages[(self.count - 1) % len(self.storages)], self.obs,
+                              self.noise_gen, self.metric_keys)
+        if self.device.type == "cpu":
+            return rollout
+        return Rollout(rollout.storage.to(self.device), {k: v.to(self.device) for k, v in rollout.obs.items()},
+                       rollout.ended, rollout.nan_resets, rollout.seconds)
 
     def close(self) -> None:
         if self.overlap:

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from omegaconf import MISSING
 
-from runstore.config import bounded, choice, register_schema
+from runstore.config import bounded, choice, device_error, register_schema
 
 
 @dataclass
@@ -68,6 +68,7 @@ class TeacherCfg:
     num_envs: int = bounded(ge=1)
     max_iterations: int = bounded(ge=1)
     nthread: int = bounded(ge=0)  # simulator threads; 0 = all cores
+    device: str = MISSING  # the learner's torch device (cpu, cuda, cuda:N, mps); the simulation stays on the CPU
     run_dir: Optional[str] = None  # default: runs/<stage>/<task>-<time>-s<seed>
     resume: bool = False
     save_every: int = bounded(ge=1)
@@ -84,15 +85,19 @@ class TeacherCfg:
         if cfg.ppo.num_minibatches > batch:
             errors.append(f"ppo.num_minibatches={cfg.ppo.num_minibatches} exceeds the batch of ppo.horizon x num_envs "
                           f"= {batch} samples (each minibatch needs at least one); lower it or raise num_envs")
+        bad_device = device_error("device", cfg.device)
+        if bad_device:
+            errors.append(bad_device)
         if cfg.trainer == "rl_games":
             unsupported = {"ppo.objective": (cfg.ppo.objective, "clip"), "policy.latent_noise": (cfg.policy.latent_noise, 0.0),
-                           "policy.std_schedule": (cfg.policy.std_schedule, "learned"), "overlap": (cfg.overlap, False)}
+                           "policy.std_schedule": (cfg.policy.std_schedule, "learned"), "overlap": (cfg.overlap, False),
+                           "device": (cfg.device, "cpu")}
             errors += [f"{k}={v!r} is not available with trainer=rl_games (needs {need!r})"
                        for k, (v, need) in unsupported.items() if v != need]
         return errors
 
 
 # what a resume may change; any other key differing from the run's config.yaml is refused
-RESUMABLE = ("max_iterations", "save_every", "nthread", "heldout_eval_envs", "log.*")
+RESUMABLE = ("max_iterations", "save_every", "nthread", "device", "heldout_eval_envs", "log.*")
 
 register_schema("teacher_schema", TeacherCfg)

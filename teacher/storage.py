@@ -1,6 +1,7 @@
 """Rollout storage: one horizon of transitions from all envs, (T, N, ...)."""
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 import torch
@@ -41,6 +42,18 @@ class RolloutStorage:
         self.dones[t] = dones
         self.time_outs[t] = time_outs
         self.step += 1
+
+    def to(self, device: torch.device) -> "RolloutStorage":
+        """This rollout on the learner's ``device``: itself when it is there already, otherwise
+        a copy (the collector keeps filling its own buffers on the CPU)."""
+        if self.actions.device == torch.device(device):
+            return self
+        out = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, torch.Tensor):
+                setattr(out, name, value.to(device))
+        out.obs = {k: v.to(device) for k, v in self.obs.items()}
+        return out
 
     def clear(self) -> None:
         self.step = 0

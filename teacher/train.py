@@ -41,7 +41,7 @@ def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec
         "task": cfg.task.name,
         "obs_spec": spec.as_dict(),
         "policy_cfg": OmegaConf.to_container(cfg.policy),
-        "model": policy.state_dict(),
+        "model": {k: v.cpu() for k, v in policy.state_dict().items()},  # loads on any machine
         "optimizer": ppo.optimizer.state_dict(),
         "ppo_state": {"learning_rate": ppo.learning_rate, "beta": ppo.beta},
         "iteration": iteration,
@@ -80,12 +80,14 @@ def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
 
 def train(cfg: DictConfig) -> dict:
     stage = RUN_STAGE[cfg.policy.actor_input]
-    group = Group()  # one process, or one rank of a torchrun job (runstore/distributed.py)
+    group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
+    device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)  # the same initial policy on every rank
     env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank, nthread=cfg.nthread)
     policy = ActorCritic(env.spec, cfg.policy) if ckpt is None else load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
+    policy.to(device)
     group.broadcast(policy)
     ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start + 7919 * group.rank, group=group if group.active else None)
     env_steps, best_return = 0, -math.inf
@@ -114,7 +116,7 @@ def train(cfg: DictConfig) -> dict:
     t_start = time.perf_counter()
     mean_return = sum(returns) / len(returns) if returns else float("nan")
     # overlap: the next rollout is collected in the background while the learner updates (teacher/collector.py)
-    collector = Collector(env, policy, p.horizon, shapes, noise_gen, windows, cfg.overlap)
+    collector = Collector(env, policy, p.horizon, shapes, noise_gen, windows, cfg.overlap, device)
     collector.launch(env.reset())
 
     for it in range(start, cfg.max_iterations):
@@ -188,6 +190,7 @@ def train(cfg: DictConfig) -> dict:
             save_checkpoint(run_dir / "checkpoints" / "last.pt",
                             checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec, windows))
     collector.close()
+    policy.cpu()  # the held-out check below runs on the CPU envs
     ranks = {"ranks": group.world, "param_max_difference": group.max_param_difference(policy)} if group.active else {}
     if not group.main:
         return {"stage": stage, "rank": group.rank, **ranks}

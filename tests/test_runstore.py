@@ -100,6 +100,10 @@ BAD_CONFIGS = [
     ("evaluate", "splits=[train,test]", r"splits: 'test' is not allowed"),
     ("evaluate", "runs=[]", r"runs is empty"),
     ("evaluate", "sweep_points=1", r"sweep_points=1 is out of range"),
+    ("teacher", "device=tpu", r"device='tpu' is not a torch device"),
+    ("student", "device=meta", r"device='meta': the learner runs on cpu, cuda or mps, not meta"),
+    *([("teacher", "device=cuda", r"device='cuda': torch sees no CUDA device"),
+       ("student", "device=cuda:0", r"device='cuda:0': torch sees no CUDA device")] if not torch.cuda.is_available() else []),
 ]
 
 
