@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The multi-seed held-out table of one task (issue #11's protocol): for each training seed a
 # teacher, the DR and Robust baselines, the DAgger, adaptation-module (MLP and TCN history
-# encoders, the same budget) and SysID students, then one paired evaluation of all of them on
-# the train, heldout (calibrated) and extreme splits, with the dynamics resampled within
-# episodes at RMA's test rate. Called by heldout_<task>.sh; copies report.{json,md} to
+# encoders, the same budget; the TCN with RMA/HORA's 32 channels) and SysID students, the
+# DAgger student fine-tuned by PPO (configs/finetune/dagger.yaml), then one paired
+# evaluation of all of them on the train, heldout (calibrated) and extreme splits, with the
+# dynamics resampled within episodes at RMA's test rate. Called by heldout_<task>.sh; copies report.{json,md} to
 # benchmarks/results/heldout_<task>.{json,md}.
 #   bash benchmarks/heldout.sh <task> [seeds...]          (default seeds: 0 1 2)
 # Environment: JOBS (seeds trained at once, each on OMP_NUM_THREADS=1; default 1),
 # RUNS (where the runs go), TEACHER / STUDENT (extra overrides), RESAMPLE (default 0.01).
+# Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
@@ -22,15 +24,24 @@ read -r -a TEACHER <<< "${TEACHER:-}"
 read -r -a STUDENT <<< "${STUDENT:-}"
 [ "$JOBS" -gt 1 ] && export OMP_NUM_THREADS=1 && Q="$Q nthread=1"
 
+run() {  # run <dir> <module> <overrides...>: train unless the run finished before
+  local dir=$1 module=$2; shift 2
+  if [ -f "$dir/summary.json" ]; then echo "kept $dir"; return; fi
+  rm -rf "$dir"  # a run stopped midway starts over
+  $PY -m "$module" run_dir="$dir" "$@" $Q | tail -1
+}
+
 one_seed() {
   local s=$1 d="$RUNS/s$1"
-  $PY -m teacher.train seed=$s run_dir="$d/teacher" "${TEACHER[@]}" $Q | tail -1
-  $PY -m teacher.train seed=$s run_dir="$d/dr" policy.actor_input=history "${TEACHER[@]}" $Q | tail -1
-  $PY -m teacher.train seed=$s run_dir="$d/robust" policy.actor_input=obs "${TEACHER[@]}" $Q | tail -1
+  run "$d/teacher" teacher.train seed=$s "${TEACHER[@]}"
+  run "$d/dr" teacher.train seed=$s policy.actor_input=history "${TEACHER[@]}"
+  run "$d/robust" teacher.train seed=$s policy.actor_input=obs "${TEACHER[@]}"
   for m in dagger adapt sysid; do
-    $PY -m student.distill seed=$s teacher="$d/teacher" method=$m run_dir="$d/$m" "${STUDENT[@]}" $Q export=false | tail -1
+    run "$d/$m" student.distill seed=$s teacher="$d/teacher" method=$m "${STUDENT[@]}" export=false
   done
-  $PY -m student.distill seed=$s teacher="$d/teacher" method=adapt encoder=tcn run_dir="$d/adapt_tcn" "${STUDENT[@]}" $Q export=false | tail -1
+  run "$d/adapt_tcn" student.distill seed=$s teacher="$d/teacher" method=adapt encoder=tcn 'encoder_hidden=[32]' \
+    "${STUDENT[@]}" export=false
+  run "$d/dagger_ppo" teacher.train seed=$s "${TEACHER[@]}" +finetune=dagger init_from="$d/dagger"
 }
 
 ALL=()
@@ -44,7 +55,7 @@ for s in $SEEDS; do
   else
     one_seed "$s"
   fi
-  for r in teacher dr robust dagger adapt sysid adapt_tcn; do ALL+=("$RUNS/s$s/$r"); done
+  for r in teacher dr robust dagger adapt sysid adapt_tcn dagger_ppo; do ALL+=("$RUNS/s$s/$r"); done
 done
 wait
 for r in "${ALL[@]}"; do [ -f "$r/checkpoints/last.pt" ] || { echo "missing $r (see $RUNS.s*.log)"; exit 1; }; done

@@ -2,7 +2,8 @@
 
 - a teacher run gives ``oracle`` (the teacher with the true ``priv_info``) and ``noadapt``
   (its base actor with z fixed to the mean z over training-split states);
-- a DR run (PPO with the history actor) gives ``dr``;
+- a DR run (PPO with the history actor) gives ``dr``; a DAgger student fine-tuned by PPO
+  (``init_from``, teacher/finetune.py) gives ``dagger_ppo``;
 - a Robust run (PPO on ``obs`` alone: randomization, no latent, no history; RMA's
   "Robust") gives ``robust``, a deployable policy that reads only the last history row;
 - a student run gives its method (``dagger``, ``adapt``, ``sysid``), suffixed by its history
@@ -63,8 +64,9 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
         cfg, policy, spec = load_run(run_dir, "best")
         if cfg.task.name != task_name:
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
-        if policy.actor_input == "history":
-            return [EvalPolicy("dr", run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
+        if policy.actor_input == "history":  # the DR baseline, or a DAgger student fine-tuned by PPO
+            name = "dagger_ppo" if cfg.get("init_from") else "dr"
+            return [EvalPolicy(name, run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
         if policy.actor_input == "obs":  # RMA's "Robust": randomization, no latent, no history
             robust = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(torch.zeros(0)),
                                       copy.deepcopy(policy.actor)).eval()

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from evaluation.breakdown import breakdown_markdown  # noqa: E402
 from runstore.store import atomic_write_text  # noqa: E402
 
-ORDER = ["oracle", "adapt", "dagger", "sysid", "dr", "robust", "noadapt"]
+ORDER = ["oracle", "adapt", "adapt_tcn", "dagger", "dagger_ppo", "sysid", "dr", "robust", "noadapt"]
 
 
 def _order(name: str) -> tuple:

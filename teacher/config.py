@@ -6,6 +6,7 @@ checked when the config is composed, before a run dir or an env exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 from omegaconf import MISSING
@@ -73,6 +74,7 @@ class TeacherCfg:
     resume: bool = False
     save_every: int = bounded(ge=1)
     overlap: bool = MISSING  # collect the next rollout while the learner updates (teacher/collector.py)
+    init_from: Optional[str] = None  # a DAgger student run to fine-tune with PPO (teacher/finetune.py)
     heldout_eval_envs: int = bounded(ge=0)  # held-out episodes run at the end, reported in summary.json (0: none)
     policy: PolicyCfg = field(default_factory=PolicyCfg)
     ppo: PPOCfg = field(default_factory=PPOCfg)
@@ -85,13 +87,18 @@ class TeacherCfg:
         if cfg.ppo.num_minibatches > batch:
             errors.append(f"ppo.num_minibatches={cfg.ppo.num_minibatches} exceeds the batch of ppo.horizon x num_envs "
                           f"= {batch} samples (each minibatch needs at least one); lower it or raise num_envs")
+        if cfg.init_from is not None and not Path(cfg.init_from).is_dir():
+            errors.append(f"init_from={cfg.init_from!r} is not a run dir; pass init_from=<the DAgger student's run dir>")
+        if cfg.init_from is not None and cfg.policy.actor_input != "history":
+            errors.append(f"init_from={cfg.init_from} fine-tunes a DAgger student, a history actor: "
+                          "pass policy.actor_input=history")
         bad_device = device_error("device", cfg.device)
         if bad_device:
             errors.append(bad_device)
         if cfg.trainer == "rl_games":
             unsupported = {"ppo.objective": (cfg.ppo.objective, "clip"), "policy.latent_noise": (cfg.policy.latent_noise, 0.0),
                            "policy.std_schedule": (cfg.policy.std_schedule, "learned"), "overlap": (cfg.overlap, False),
-                           "device": (cfg.device, "cpu")}
+                           "device": (cfg.device, "cpu"), "init_from": (cfg.init_from, None)}
             errors += [f"{k}={v!r} is not available with trainer=rl_games (needs {need!r})"
                        for k, (v, need) in unsupported.items() if v != need]
         return errors

@@ -28,10 +28,12 @@ from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
 from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.collector import Collector
+from teacher.finetune import adopt_student_arch, policy_from_student
 from teacher.ppo import PPO
 
 # the run-dir stage name of each actor input: the teacher, the DR baseline, plain PPO
 RUN_STAGE = {"privileged": "teacher", "history": "dr", "obs": "ppo"}
+FINETUNE_STAGE = "finetune"  # a history actor started from a DAgger student (init_from, teacher/finetune.py)
 
 
 def checkpoint_payload(policy, ppo, cfg, iteration, env_steps, best_return, spec, windows: dict) -> dict:
@@ -79,14 +81,21 @@ def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
 
 
 def train(cfg: DictConfig) -> dict:
-    stage = RUN_STAGE[cfg.policy.actor_input]
+    stage = FINETUNE_STAGE if cfg.init_from else RUN_STAGE[cfg.policy.actor_input]
+    if cfg.init_from:
+        adopt_student_arch(cfg)  # before config.yaml is written: it records the network trained
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)  # the same initial policy on every rank
     env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank, nthread=cfg.nthread)
-    policy = ActorCritic(env.spec, cfg.policy) if ckpt is None else load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
+    if ckpt is not None:
+        policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
+    elif cfg.init_from:
+        policy = policy_from_student(cfg, env.spec)
+    else:
+        policy = ActorCritic(env.spec, cfg.policy)
     policy.to(device)
     group.broadcast(policy)
     ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start + 7919 * group.rank, group=group if group.active else None)

@@ -139,3 +139,38 @@ def test_bad_teacher_runs_are_clear_errors(tmp_path, students):
     student_run, _ = students["dagger"]
     with pytest.raises(CheckpointError, match="not a PPO"):
         distill(compose("student", [f"teacher={student_run}", f"run_dir={tmp_path}/x", *QUIET]))
+
+
+def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(students, trained_teacher, tmp_path):
+    from evaluation.policies import load_policies
+    from teacher.finetune import adopt_student_arch, policy_from_student
+    from teacher.load import load_run
+    from teacher.train import train
+
+    teacher_run, _ = trained_teacher
+    dagger_run, _ = students["dagger"]
+    args = ["+finetune=dagger", f"init_from={dagger_run}"]
+    cfg = compose("teacher", args)
+    adopt_student_arch(cfg)
+    student, obs = student_driving_env(dagger_run, 32, 5, 40)
+    policy = policy_from_student(cfg, make_env(cfg.task, num_envs=1).spec)
+    with torch.no_grad():  # the student's actions, the teacher's values and action std, exactly
+        assert torch.equal(policy.action_mean(obs), student.raw(obs["proprio_hist"]))
+        _, teacher, _ = load_run(teacher_run)
+        assert torch.equal(policy.value(obs), teacher.value(obs)) and torch.equal(policy.log_std, teacher.log_std)
+
+    summary = train(compose("teacher", [*args, "num_envs=64", "max_iterations=2", "heldout_eval_envs=0",
+                                        f"run_dir={tmp_path}/ft", *QUIET]))
+    assert summary["stage"] == "finetune"
+    assert load_run_config(tmp_path / "ft", "finetune").policy.latent_dim == 32  # the student's, recorded
+    (evaluated,), _ = load_policies(tmp_path / "ft", "cartpole")
+    assert evaluated.name == "dagger_ppo" and evaluated.deployable
+
+    adapt_run, _ = students["adapt"]
+    with pytest.raises(CheckpointError, match="is a method=adapt student; PPO fine-tuning starts from a DAgger"):
+        train(compose("teacher", [f"init_from={adapt_run}", "policy.actor_input=history", f"run_dir={tmp_path}/bad"]))
+    with pytest.raises(ConfigError, match="fine-tunes a DAgger student, a history actor: pass policy.actor_input=history"):
+        compose("teacher", [f"init_from={dagger_run}", f"run_dir={tmp_path}/bad"])
+    with pytest.raises(ConfigError, match="init_from='<DAgger student run>' is not a run dir"):
+        compose("teacher", ["+finetune=dagger", f"run_dir={tmp_path}/bad"])
+    assert not (tmp_path / "bad").exists()

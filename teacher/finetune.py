@@ -1,0 +1,78 @@
+"""PPO fine-tuning of a DAgger student (``+finetune=dagger init_from=<student run>``,
+configs/finetune/dagger.yaml).
+
+Two-stage distillation stops where the student's imitation error stops it. Fine-tuning the
+student with PPO on the task's reward, from a good start, can close that gap (e.g. "DAgger
+then RL fine-tuning", and the warm-started critic of rsl_rl's distillation-then-RL recipes).
+
+A DAgger student is a history actor of the same form as the DR baseline's:
+``actor(cat[norm(obs), encoder(norm(history))])``. So the fine-tuning run is a PPO run with
+``policy.actor_input=history`` whose initial weights come from two runs, read through the
+run store (never through their training loops):
+- the actor, its history encoder and the obs normalizer: the DAgger student's;
+- the critic, its normalizer and the action std: the student's teacher's (``best.pt``). Its
+  value function, for a policy the student imitates, is the warmed-up critic; its std is
+  the exploration the teacher ended with (the config's ``policy.init_std`` is not used).
+``adopt_student_arch`` sets the policy's widths from those runs before the run's config is
+written, so ``config.yaml`` records the network that was trained.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, open_dict
+
+from runstore.store import CheckpointError, load_checkpoint, load_run_config
+from student.load import CHECKPOINT_KEYS as STUDENT_KEYS
+from teacher.actor_critic import ActorCritic
+from teacher.load import CHECKPOINT_KEYS as TEACHER_KEYS, load_policy
+
+
+def _student(run: str):
+    ckpt = load_checkpoint(Path(run) / "checkpoints" / "last.pt", stage="student", required=STUDENT_KEYS)
+    if ckpt["method"] != "dagger":
+        raise CheckpointError(f"init_from={run} is a method={ckpt['method']} student; PPO fine-tuning starts from a "
+                              "DAgger student (its actor is a history actor; adapt/sysid reuse the teacher's)")
+    return ckpt
+
+
+def adopt_student_arch(cfg: DictConfig) -> None:
+    """Set ``cfg.policy``'s history encoder, actor and critic widths from the student run and
+    its teacher; refuse a student of another task."""
+    ckpt = _student(cfg.init_from)
+    if ckpt["task"] != cfg.task.name:
+        raise CheckpointError(f"init_from={cfg.init_from} was trained on {ckpt['task']!r}, not {cfg.task.name!r}; "
+                              f"pass task={ckpt['task']}")
+    teacher_cfg = load_run_config(ckpt["teacher_run"], "teacher")
+    arch = ckpt["arch"]
+    with open_dict(cfg):
+        cfg.policy.history_encoder = arch["encoder"]
+        cfg.policy.history_hidden = list(arch["encoder_hidden"])
+        cfg.policy.latent_dim = arch["latent_dim"]
+        cfg.policy.actor_hidden = list(arch["actor_hidden"])
+        cfg.policy.critic_hidden = list(teacher_cfg.policy.critic_hidden)
+
+
+@torch.no_grad()
+def policy_from_student(cfg: DictConfig, spec) -> ActorCritic:
+    """The fine-tuning run's initial policy: the student's actor, the teacher's critic and std."""
+    ckpt = _student(cfg.init_from)
+    teacher_cfg = load_run_config(ckpt["teacher_run"], "teacher")
+    teacher_ckpt = load_checkpoint(Path(ckpt["teacher_run"]) / "checkpoints" / "best.pt", stage="teacher",
+                                   required=TEACHER_KEYS)
+    teacher = load_policy(teacher_ckpt, spec, cfg.task.name, teacher_cfg.policy)
+    policy = ActorCritic(spec, cfg.policy)
+    student = ckpt["model"]  # DeployablePolicy: obs_norm.*, latent.* (the history encoder), actor.*
+    state = policy.state_dict()
+    for key, value in student.items():
+        head, rest = key.split(".", 1)
+        target = {"obs_norm": "obs_norm", "latent": "history_encoder", "actor": "actor"}[head] + "." + rest
+        if state[target].shape != value.shape:
+            raise CheckpointError(f"init_from: {key} {tuple(value.shape)} does not fit {target} {tuple(state[target].shape)}")
+        state[target] = value
+    for key, value in teacher.state_dict().items():
+        if key.startswith(("critic.", "critic_norm.")) or key == "log_std":
+            state[key] = value
+    policy.load_state_dict(state, strict=True)
+    return policy
