@@ -21,7 +21,7 @@ import torch
 
 from envs import make_env
 from student.load import load_student
-from student.policy import ConstantLatent, DeployablePolicy
+from student.policy import ConstantLatent, DeployablePolicy, history_actor_as_deployable
 from runstore.store import CheckpointError, load_checkpoint, load_run_config
 from teacher.load import load_run
 
@@ -48,11 +48,6 @@ def mean_training_latent(teacher, task_cfg, num_envs: int = 256, seed: int = 123
         obs, *_ = env.step(teacher.action_mean(obs))
     return torch.cat(zs).mean(0)
 
-
-def history_actor_as_deployable(policy) -> DeployablePolicy:
-    """A PPO history actor (DR) as a DeployablePolicy: the same modules, proprio only."""
-    return DeployablePolicy(copy.deepcopy(policy.obs_norm), copy.deepcopy(policy.history_encoder),
-                            copy.deepcopy(policy.actor)).eval()
 
 
 def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) -> tuple[list[EvalPolicy], object]:

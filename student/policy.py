@@ -79,6 +79,15 @@ class DeployablePolicy(nn.Module):
         return torch.where(torch.isfinite(a), a, torch.zeros_like(a)).clamp(-1.0, 1.0)
 
 
+def history_actor_as_deployable(policy) -> DeployablePolicy:
+    """A PPO history actor (the DR baseline, a fine-tuned DAgger student) as a DeployablePolicy:
+    copies of the same modules, read from ``proprio_hist`` only."""
+    import copy
+
+    return DeployablePolicy(copy.deepcopy(policy.obs_norm), copy.deepcopy(policy.history_encoder),
+                            copy.deepcopy(policy.actor)).eval()
+
+
 def build_deployable(arch: dict, spec) -> DeployablePolicy:
     """Rebuild a deployable policy from the ``arch`` record its checkpoint carries."""
     from teacher.networks import PrivEncoder, history_encoder, mlp

@@ -14,7 +14,8 @@ run store (never through their training loops):
   value function, for a policy the student imitates, is the warmed-up critic; its std is
   the exploration the teacher ended with (the config's ``policy.init_std`` is not used).
 ``adopt_student_arch`` sets the policy's widths from those runs before the run's config is
-written, so ``config.yaml`` records the network that was trained.
+written, so ``config.yaml`` records the network that was trained. The finished run exports
+its deployable policy like a student run (``export/``: ONNX, TorchScript, deploy.json).
 """
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ import torch
 from omegaconf import DictConfig, open_dict
 
 from runstore.store import CheckpointError, load_checkpoint, load_run_config
+from student.export import export_policy
 from student.load import CHECKPOINT_KEYS as STUDENT_KEYS
+from student.policy import history_actor_as_deployable
 from teacher.actor_critic import ActorCritic
 from teacher.load import CHECKPOINT_KEYS as TEACHER_KEYS, load_policy
 
@@ -76,3 +79,9 @@ def policy_from_student(cfg: DictConfig, spec) -> ActorCritic:
             state[key] = value
     policy.load_state_dict(state, strict=True)
     return policy
+
+
+def export_finetuned(policy: ActorCritic, env, run_dir: Path) -> dict[str, str]:
+    """The fine-tuned history actor, exported as the deployable policy (``run_dir/export``)."""
+    paths = export_policy(history_actor_as_deployable(policy.cpu()), env, Path(run_dir) / "export", Path(run_dir))
+    return {k: str(v) for k, v in paths.items()}

@@ -28,7 +28,7 @@ from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
 from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.collector import Collector
-from teacher.finetune import adopt_student_arch, policy_from_student
+from teacher.finetune import adopt_student_arch, export_finetuned, policy_from_student
 from teacher.ppo import PPO
 
 # the run-dir stage name of each actor input: the teacher, the DR baseline, plain PPO
@@ -221,6 +221,8 @@ def train(cfg: DictConfig) -> dict:
         **ranks,
         **heldout_check({"": policy, "_best": best_policy(run_dir, env.spec, cfg)}, cfg, env.splits),
     }
+    if cfg.init_from:  # a fine-tuned student: its deployable policy, like a student run's
+        summary["export"] = export_finetuned(policy, env, run_dir)
     write_summary(run_dir, summary)
     return summary
 

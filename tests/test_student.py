@@ -161,7 +161,7 @@ def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(
 
     summary = train(compose("teacher", [*args, "num_envs=64", "max_iterations=2", "heldout_eval_envs=0",
                                         f"run_dir={tmp_path}/ft", *QUIET]))
-    assert summary["stage"] == "finetune"
+    assert summary["stage"] == "finetune" and (tmp_path / "ft" / "export" / "policy.onnx").is_file()
     assert load_run_config(tmp_path / "ft", "finetune").policy.latent_dim == 32  # the student's, recorded
     (evaluated,), _ = load_policies(tmp_path / "ft", "cartpole")
     assert evaluated.name == "dagger_ppo" and evaluated.deployable
