@@ -18,15 +18,16 @@ learner (inference and update). Time to threshold is the first moment the mean o
 200 episodes reaches ``--threshold``. apprentice reads the same window from its
 metrics.jsonl, where the time split is its logged collect_s / update_s.
 
-Part 2, pipeline (``--part pipeline``):
+Part 2, pipeline (``--part pipeline``), for every seed:
 - rsl_rl: a PPO teacher (actor on obs + priv_info), then DistillationRunner (student on the
   flattened history, 5 epochs per iteration);
-- apprentice: the teacher, then the DAgger and adaptation-module students, at their
-  default budgets.
-Every policy runs on the same 1000 train and 1000 held-out episodes (seed 2026), with
-paired differences.
+- apprentice: the teacher, then the DAgger and adaptation-module students at their default
+  budgets, and the DAgger student fine-tuned by PPO (configs/finetune/dagger.yaml).
+Every policy runs on the same 1000 episodes of each split (train, heldout, extreme; seed
+2026, dynamics resampled within episodes at RMA's test rate 0.01), with paired differences
+pooled over the seeds.
 
-    python benchmarks/peers.py [--part learn|pipeline|all] [--seeds 0 1]
+    python benchmarks/peers.py [--part learn|pipeline|all] [--seeds 0 1] [--pipeline-seeds 0 1 2]
 Writes benchmarks/results/peers_cartpole.json (and .md).
 """
 from __future__ import annotations
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from envs import make_env  # noqa: E402
 from envs.config import load_task_cfg  # noqa: E402
 from envs.rollout import run_episodes  # noqa: E402
-from evaluation.metrics import paired_difference, summarize  # noqa: E402
+from evaluation.metrics import ci95, paired_difference, summarize  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "peers_cartpole.json"
 NUM_ENVS, HORIZON = 1024, 16
@@ -247,27 +248,33 @@ def learn_part(seeds: list[int], iterations: int, threshold: float) -> list[dict
     return rows
 
 
+SPLITS, RESAMPLE = ("train", "heldout", "extreme"), 0.01
+
+
 def evaluate_paired(policies: dict, episodes: int, seed: int = 2026) -> dict:
     """Every policy on the same episodes of each split; returns per split {name: (summary, returns)}."""
     cfg = load_task_cfg("cartpole")
     out = {}
-    for split in ("train", "heldout"):
+    for split in SPLITS:
         out[split] = {}
         for name, act in policies.items():
-            env = make_env(cfg, num_envs=episodes, seed=seed, split=split)
+            env = make_env(cfg, num_envs=episodes, seed=seed, split=split, resample_prob=RESAMPLE)
             rec = run_episodes(env, act)
             out[split][name] = (summarize(rec, env.control_dt, env.episode_metric_names, env.max_episode_length),
                                 rec["return"])
     return out
 
 
-def pipeline_part(seed: int, episodes: int, iterations: int, student_iterations: int) -> dict:
+def pipeline_seed(seed: int, episodes: int, iterations: int, student_iterations: int,
+                  finetune_iterations: int | None) -> tuple[dict, dict]:
+    """One seed of both pipelines: (timings, per split {policy: (summary, returns)})."""
     from rsl_rl.runners import DistillationRunner
 
     from envs.ecosystem.to_rsl_rl import RslRlVecEnv, as_groups
     from runstore.config import compose
     from student.distill import distill
     from student.load import load_student
+    from student.policy import history_actor_as_deployable
     from teacher.load import load_run
     from teacher.train import train
 
@@ -282,8 +289,14 @@ def pipeline_part(seed: int, episodes: int, iterations: int, student_iterations:
             distill(compose("student", [f"teacher={tmp}/teacher", f"method={method}", f"run_dir={tmp}/{method}",
                                         f"iterations={student_iterations}", "export=false", *quiet]))
             timings[f"apprentice_{method}_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        train(compose("teacher", ["+finetune=dagger", f"init_from={tmp}/dagger", f"run_dir={tmp}/dagger_ppo",
+                                  "heldout_eval_envs=0", *quiet,
+                                  *([f"max_iterations={finetune_iterations}"] if finetune_iterations else [])]))
+        timings["apprentice_dagger_ppo_s"] = round(time.perf_counter() - t, 1)
         _, teacher, spec = load_run(f"{tmp}/teacher")
         students = {m: load_student(f"{tmp}/{m}", spec, "cartpole") for m in ("dagger", "adapt")}
+        students["dagger_ppo"] = history_actor_as_deployable(load_run(f"{tmp}/dagger_ppo", stage="finetune")[1])
 
         t = time.perf_counter()
         _, rsl_teacher = run_rsl_rl(seed, iterations, float("inf"), f"{tmp}/rsl")
@@ -309,18 +322,41 @@ def pipeline_part(seed: int, episodes: int, iterations: int, student_iterations:
             "apprentice_oracle": lambda o: teacher.action_mean(o).clamp(-1, 1),
             "apprentice_dagger": lambda o: students["dagger"](o["proprio_hist"]),
             "apprentice_adapt": lambda o: students["adapt"](o["proprio_hist"]),
+            "apprentice_dagger_ppo": lambda o: students["dagger_ppo"](o["proprio_hist"]),
             "rsl_rl_teacher": lambda o: rsl_actor(as_groups(o)).clamp(-1, 1),
             "rsl_rl_student": lambda o: rsl_student(as_groups(o)).clamp(-1, 1),
         }
-        results = evaluate_paired(policies, episodes)
+        return timings, evaluate_paired(policies, episodes)
+
+
+PAIRS = [("apprentice_oracle", "rsl_rl_teacher"), ("apprentice_dagger", "rsl_rl_student"),
+         ("apprentice_adapt", "rsl_rl_student"), ("apprentice_dagger_ppo", "rsl_rl_student"),
+         ("apprentice_dagger_ppo", "rsl_rl_teacher"), ("apprentice_dagger_ppo", "apprentice_oracle")]
+
+
+def pipeline_part(seeds: list[int], episodes: int, iterations: int, student_iterations: int,
+                  finetune_iterations: int | None = None) -> dict:
+    """Both pipelines for every seed; returns pooled over the seeds' episodes (paired by seed)."""
+    timings, per_seed = {}, []
+    for seed in seeds:
+        t, results = pipeline_seed(seed, episodes, iterations, student_iterations, finetune_iterations)
+        timings[str(seed)] = t
+        per_seed.append(results)
+        print(json.dumps({"seed": seed, "timings": t, "heldout": {k: round(v[0]["return_mean"], 1)
+                                                                   for k, v in results["heldout"].items()}}), flush=True)
     table = {}
-    for split, per in results.items():
-        table[split] = {name: {k: s[k] for k in ("return_mean", "return_ci95", "success_rate")}
-                        for name, (s, _) in per.items()}
-        for a, b in [("apprentice_dagger", "rsl_rl_student"), ("apprentice_adapt", "rsl_rl_student"),
-                     ("apprentice_oracle", "rsl_rl_teacher")]:
-            table[split][f"{a} - {b}"] = paired_difference([per[a][1]], [per[b][1]])
-    return {"seed": seed, "episodes": episodes, "timings": timings, "splits": table}
+    for split in SPLITS:
+        names = per_seed[0][split]
+        table[split] = {}
+        for name in names:
+            returns = torch.cat([r[split][name][1].float() for r in per_seed])
+            table[split][name] = {"return_mean": returns.mean().item(), "return_ci95": ci95(returns),
+                                  "success_rate": sum(r[split][name][0]["success_rate"] for r in per_seed) / len(seeds),
+                                  "seed_returns": [r[split][name][0]["return_mean"] for r in per_seed]}
+        for a, b in PAIRS:
+            table[split][f"{a} - {b}"] = paired_difference([r[split][a][1] for r in per_seed],
+                                                           [r[split][b][1] for r in per_seed])
+    return {"seeds": seeds, "episodes": episodes, "resample_prob": RESAMPLE, "timings": timings, "splits": table}
 
 
 def markdown(result: dict) -> str:
@@ -347,12 +383,16 @@ def markdown(result: dict) -> str:
         lines.append("")
     pipe = result.get("pipeline")
     if pipe:
-        lines += [f"## Teacher -> student pipelines on the same episodes (seed {pipe['seed']}, "
-                  f"{pipe['episodes']} paired episodes per split)", "",
-                  "Wall-clock per stage (s): " + ", ".join(f"{k} {v}" for k, v in pipe["timings"].items()), ""]
+        lines += [f"## Teacher -> student pipelines on the same episodes (seeds {pipe['seeds']}, "
+                  f"{pipe['episodes']} paired episodes per split and seed, resampling "
+                  f"{pipe['resample_prob']})", ""]
+        lines += [f"Wall-clock per stage (s), seed {s}: " + ", ".join(f"{k} {v}" for k, v in t.items())
+                  for s, t in pipe["timings"].items()]
+        lines.append("")
         for split, table in pipe["splits"].items():
-            lines += [f"### {split}", "", "| policy | return ± 95% | success |", "|---|---|---|"]
-            lines += [f"| {k} | {v['return_mean']:.1f} ± {v['return_ci95']:.1f} | {v['success_rate']:.2f} |"
+            lines += [f"### {split}", "", "| policy | return ± 95% | success | per seed |", "|---|---|---|---|"]
+            lines += [f"| {k} | {v['return_mean']:.1f} ± {v['return_ci95']:.1f} | {v['success_rate']:.2f} | "
+                      + ", ".join(f"{x:.0f}" for x in v["seed_returns"]) + " |"
                       for k, v in table.items() if "return_mean" in v]
             lines += ["", "| paired difference | mean ± 95% |", "|---|---|"]
             lines += [f"| {k} | {v['diff_mean']:+.1f} ± {v['diff_ci95']:.1f} |" for k, v in table.items() if "diff_mean" in v]
@@ -363,27 +403,32 @@ def markdown(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("learn", "pipeline", "all"), default="all")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="seeds of the learning part")
+    parser.add_argument("--pipeline-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--iterations", type=int, default=150)
     parser.add_argument("--threshold", type=float, default=250.0)
     parser.add_argument("--episodes", type=int, default=1000)
     parser.add_argument("--student-iterations", type=int, default=80)
     parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the existing .json")
+    parser.add_argument("--finetune-iterations", type=int, default=None, help="default: configs/finetune/dagger.yaml's")
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    result = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    out = args.out
+    result = json.loads(out.read_text()) if out.is_file() else {}
     if args.markdown_only:
-        OUT.with_suffix(".md").write_text(markdown(result) + "\n")
+        out.with_suffix(".md").write_text(markdown(result) + "\n")
         return
     result["machine"] = f"{os.cpu_count()} cores, torch {torch.__version__}, threads {torch.get_num_threads()}"
     if args.part in ("learn", "all"):
         result["learn"] = learn_part(args.seeds, args.iterations, args.threshold)
     if args.part in ("pipeline", "all"):
-        result["pipeline"] = pipeline_part(args.seeds[0], args.episodes, args.iterations, args.student_iterations)
+        result["pipeline"] = pipeline_part(args.pipeline_seeds, args.episodes, args.iterations, args.student_iterations,
+                                           args.finetune_iterations)
         print(json.dumps(result["pipeline"], indent=1), flush=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    OUT.with_suffix(".md").write_text(markdown(result) + "\n")
-    print(f"wrote {OUT} and its .md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(result) + "\n")
+    print(f"wrote {out} and its .md")
 
 
 if __name__ == "__main__":
