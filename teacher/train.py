@@ -199,8 +199,8 @@ def train(cfg: DictConfig) -> dict:
             save_checkpoint(run_dir / "checkpoints" / "last.pt",
                             checkpoint_payload(policy, ppo, cfg, it + 1, env_steps, best_return, env.spec, windows))
     collector.close()
-    policy.cpu()  # the held-out check below runs on the CPU envs
     ranks = {"ranks": group.world, "param_max_difference": group.max_param_difference(policy)} if group.active else {}
+    policy.cpu()  # the held-out check below runs on the CPU envs (after the ranks compared on the learner's device)
     if not group.main:
         return {"stage": stage, "rank": group.rank, **ranks}
     logger.close()
