@@ -19,16 +19,21 @@ def run_episodes(env: BatchedTask, act: Callable[[ObsDict], torch.Tensor]) -> di
     """Per-env records of each env's first episode, plus its dynamics parameters.
 
     Returns tensors of length ``num_envs``: ``return``, ``length``, ``terminated``, the
-    task's episode metrics, and ``params`` (num_envs, P) as sampled at the reset.
+    task's episode metrics, ``params`` (num_envs, P) as sampled at the reset, and
+    ``params_end``, the parameters in effect at the episode's last step: with mid-episode
+    resampling, the dynamics the episode ended (or failed) under.
     """
     obs = env.reset()
     params = torch.from_numpy(env.params.copy())
+    params_end = params.clone()
     n = env.num_envs
     records: dict[str, torch.Tensor] = {}
     finished = torch.zeros(n, dtype=torch.bool)
     for _ in range(env.max_episode_length):
+        acting = torch.from_numpy(env.params.copy())  # a reset at this step replaces them
         obs, _, done, info = env.step(act(obs).float())
         new = done & ~finished
+        params_end[new] = acting[new]
         if new.any():
             ended = torch.nonzero(done).squeeze(1)
             pick = new[ended]
@@ -41,5 +46,5 @@ def run_episodes(env: BatchedTask, act: Callable[[ObsDict], torch.Tensor]) -> di
             break
     if not finished.all():
         raise RuntimeError("some episodes did not end within max_episode_length steps")
-    records["params"] = params
+    records["params"], records["params_end"] = params, params_end
     return records

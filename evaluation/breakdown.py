@@ -1,10 +1,12 @@
 """Where policies fail: per randomized parameter, the episodes below and above its median.
 
-Read from ``episodes.h5`` (one group per split and policy run, with ``params``,
-``terminated`` and ``return`` per episode). Runs of the same policy (seeds) are pooled. A
-parameter that does not vary within a split (e.g. every parameter at ``nominal``) is left
-out. For integer parameters (``action_delay``) the low half is the values below the
-median and the high half the rest.
+Read from ``episodes.h5`` (one group per split and policy run, with ``params_end`` (or
+``params``), ``terminated`` and ``return`` per episode). The parameters are those in effect
+when each episode ended: with mid-episode resampling, the dynamics it failed under, not the
+ones it started with (files without ``params_end`` give the ones at the reset). Runs of the
+same policy (seeds) are pooled. A parameter that does not vary within a split (e.g. every
+parameter at ``nominal``) is left out. For integer parameters (``action_delay``) the low
+half is the values below the median and the high half the rest.
 """
 from __future__ import annotations
 
@@ -27,8 +29,10 @@ def failure_breakdown(path: str | Path) -> dict[str, dict[str, list[dict]]]:
             pooled: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
             for group in f[split]:
                 policy = group.rsplit("_", 1)[0]  # "<policy>_<k>": the k-th run of that policy
-                for key in ("params", "terminated", "return"):
-                    pooled[policy][key].append(np.asarray(f[split][group][key]))
+                g = f[split][group]
+                pooled[policy]["params"].append(np.asarray(g["params_end"] if "params_end" in g else g["params"]))
+                for key in ("terminated", "return"):
+                    pooled[policy][key].append(np.asarray(g[key]))
             out[split] = {}
             for policy, cols in pooled.items():
                 params = np.concatenate(cols["params"]).reshape(-1, len(names))
@@ -61,7 +65,8 @@ def breakdown_markdown(breakdown: dict, order) -> list[str]:
         if not params:
             continue
         lines += [f"### Failures by parameter: {split}", "",
-                  "Success rate on the episodes below / above each parameter's median (pooled over seeds).", "",
+                  "Success rate on the episodes below / above each parameter's median (pooled over seeds), "
+                  "the parameters taken as they were when the episode ended.", "",
                   "| parameter | median | " + " | ".join(policies) + " |",
                   "|---|---|" + "---|" * len(policies)]
         for i, param in enumerate(params):

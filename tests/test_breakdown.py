@@ -6,7 +6,9 @@ import pytest
 from evaluation.breakdown import breakdown_markdown, failure_breakdown
 
 
-def write(path):
+def write(path, at_end: bool = False):
+    """at_end: the parameters go to ``params_end`` and ``params`` (at the reset) holds a
+    constant that must be ignored, as under mid-episode resampling."""
     with h5py.File(path, "w") as f:
         f.create_group("heldout").attrs["param_names"] = ["mass", "delay", "fixed"]
         # two seeds of the oracle: pooled; mass median 2.5, delay (integer) median 1
@@ -15,13 +17,18 @@ def write(path):
                 "dr_0": ([[1, 0, 5], [2, 1, 5], [3, 1, 5], [4, 2, 5]], [1, 0, 0, 0], [1, 2, 3, 4])}
         for name, (params, term, ret) in runs.items():
             g = f.create_group(f"heldout/{name}")
-            g.create_dataset("params", data=np.array(params, float))
+            if at_end:
+                g.create_dataset("params_end", data=np.array(params, float))
+                g.create_dataset("params", data=np.full((len(params), 3), 7.0))
+            else:
+                g.create_dataset("params", data=np.array(params, float))
             g.create_dataset("terminated", data=np.array(term, bool))
             g.create_dataset("return", data=np.array(ret, np.float32))
 
 
-def test_breakdown_by_hand(tmp_path):
-    write(tmp_path / "episodes.h5")
+@pytest.mark.parametrize("at_end", [False, True])
+def test_breakdown_by_hand(tmp_path, at_end):
+    write(tmp_path / "episodes.h5", at_end)
     b = failure_breakdown(tmp_path / "episodes.h5")
     oracle = {r["param"]: r for r in b["heldout"]["oracle"]}
     assert set(oracle) == {"mass", "delay"}  # 'fixed' never varies

@@ -51,6 +51,25 @@ def test_a_resample_changes_the_simulation_at_that_step_and_priv_info_follows(ca
     assert np.abs(pushed.backend.qvel[:, 0] - ref.backend.qvel[:, 0]).min() > 1e-3
 
 
+def test_episodes_record_the_dynamics_they_ended_under(cartpole_cfg):
+    """``params_end`` holds the parameters in effect at each episode's last step (what the
+    failure breakdown reads): with resampling, not the ones sampled at the reset."""
+    env = make_env(cartpole_cfg, num_envs=64, seed=3, resample_prob=0.05)
+    seen = []  # the parameters every step acts under, recorded just before the step
+
+    def act(obs):
+        seen.append(env.params.copy())
+        return torch.zeros(64, 1)
+
+    rec = run_episodes(env, act)
+    for i, length in enumerate(rec["length"].tolist()):
+        np.testing.assert_array_equal(rec["params_end"][i].numpy(), seen[length - 1][i])
+        np.testing.assert_array_equal(rec["params"][i].numpy(), seen[0][i])
+    assert (rec["params_end"] != rec["params"]).any(dim=1).float().mean() > 0.3  # most episodes saw a resample
+    still = run_episodes(make_env(cartpole_cfg, num_envs=64, seed=3), lambda o: torch.zeros(64, 1))
+    assert torch.equal(still["params_end"], still["params"])  # no resampling: the same
+
+
 def test_resampling_rate_and_bad_values(cartpole_cfg):
     env = make_env(cartpole_cfg, num_envs=256, seed=1, resample_prob=0.01)
     env.reset()
