@@ -108,8 +108,6 @@ class Collector:
             self.behavior.load_state_dict(self.policy.state_dict())
             rollout = collect(self.env, self.behavior, self.storages[(self.count - 1) % len(self.storages)], self.obs,
                               self.noise_gen, self.metric_keys)
-        if self.device.type == "cpu":
-            return rollout
         return Rollout(rollout.storage.to(self.device), {k: v.to(self.device) for k, v in rollout.obs.items()},
                        rollout.ended, rollout.nan_resets, rollout.seconds)
 

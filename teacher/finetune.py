@@ -29,21 +29,17 @@ from student.export import export_policy
 from student.load import CHECKPOINT_KEYS as STUDENT_KEYS
 from student.policy import history_actor_as_deployable
 from teacher.actor_critic import ActorCritic
-from teacher.load import CHECKPOINT_KEYS as TEACHER_KEYS, load_policy
+from teacher.load import load_run
 
 
-def _student(run: str):
-    ckpt = load_checkpoint(Path(run) / "checkpoints" / "last.pt", stage="student", required=STUDENT_KEYS)
-    if ckpt["method"] != "dagger":
-        raise CheckpointError(f"init_from={run} is a method={ckpt['method']} student; PPO fine-tuning starts from a "
-                              "DAgger student (its actor is a history actor; adapt/sysid reuse the teacher's)")
-    return ckpt
-
-
-def adopt_student_arch(cfg: DictConfig) -> None:
+def adopt_student_arch(cfg: DictConfig) -> dict:
     """Set ``cfg.policy``'s history encoder, actor and critic widths from the student run and
-    its teacher; refuse a student of another task."""
-    ckpt = _student(cfg.init_from)
+    its teacher; refuse a student of another task or method. Returns the student's checkpoint,
+    which ``policy_from_student`` starts from."""
+    ckpt = load_checkpoint(Path(cfg.init_from) / "checkpoints" / "last.pt", stage="student", required=STUDENT_KEYS)
+    if ckpt["method"] != "dagger":
+        raise CheckpointError(f"init_from={cfg.init_from} is a method={ckpt['method']} student; PPO fine-tuning "
+                              "starts from a DAgger student (its actor is a history actor; adapt/sysid reuse the teacher's)")
     if ckpt["task"] != cfg.task.name:
         raise CheckpointError(f"init_from={cfg.init_from} was trained on {ckpt['task']!r}, not {cfg.task.name!r}; "
                               f"pass task={ckpt['task']}")
@@ -55,16 +51,14 @@ def adopt_student_arch(cfg: DictConfig) -> None:
         cfg.policy.latent_dim = arch["latent_dim"]
         cfg.policy.actor_hidden = list(arch["actor_hidden"])
         cfg.policy.critic_hidden = list(teacher_cfg.policy.critic_hidden)
+    return ckpt
 
 
 @torch.no_grad()
-def policy_from_student(cfg: DictConfig, spec) -> ActorCritic:
-    """The fine-tuning run's initial policy: the student's actor, the teacher's critic and std."""
-    ckpt = _student(cfg.init_from)
-    teacher_cfg = load_run_config(ckpt["teacher_run"], "teacher")
-    teacher_ckpt = load_checkpoint(Path(ckpt["teacher_run"]) / "checkpoints" / "best.pt", stage="teacher",
-                                   required=TEACHER_KEYS)
-    teacher = load_policy(teacher_ckpt, spec, cfg.task.name, teacher_cfg.policy)
+def policy_from_student(cfg: DictConfig, spec, ckpt: dict) -> ActorCritic:
+    """The fine-tuning run's initial policy: the student's actor (``ckpt``, from
+    ``adopt_student_arch``), the teacher's critic and std."""
+    _, teacher, _ = load_run(ckpt["teacher_run"], "best")
     policy = ActorCritic(spec, cfg.policy)
     student = ckpt["model"]  # DeployablePolicy: obs_norm.*, latent.* (the history encoder), actor.*
     state = policy.state_dict()

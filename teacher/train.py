@@ -82,8 +82,8 @@ def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
 
 def train(cfg: DictConfig) -> dict:
     stage = FINETUNE_STAGE if cfg.init_from else RUN_STAGE[cfg.policy.actor_input]
-    if cfg.init_from:
-        adopt_student_arch(cfg)  # before config.yaml is written: it records the network trained
+    # before config.yaml is written: it records the network trained
+    student_ckpt = adopt_student_arch(cfg) if cfg.init_from else None
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
@@ -93,7 +93,7 @@ def train(cfg: DictConfig) -> dict:
     if ckpt is not None:
         policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
     elif cfg.init_from:
-        policy = policy_from_student(cfg, env.spec)
+        policy = policy_from_student(cfg, env.spec, student_ckpt)
     else:
         policy = ActorCritic(env.spec, cfg.policy)
     policy.to(device)

@@ -151,9 +151,9 @@ def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(
     dagger_run, _ = students["dagger"]
     args = ["+finetune=dagger", f"init_from={dagger_run}"]
     cfg = compose("teacher", args)
-    adopt_student_arch(cfg)
+    student_ckpt = adopt_student_arch(cfg)
     student, obs = student_driving_env(dagger_run, 32, 5, 40)
-    policy = policy_from_student(cfg, make_env(cfg.task, num_envs=1).spec)
+    policy = policy_from_student(cfg, make_env(cfg.task, num_envs=1).spec, student_ckpt)
     with torch.no_grad():  # the student's actions, the teacher's values and action std, exactly
         assert torch.equal(policy.action_mean(obs), student.raw(obs["proprio_hist"]))
         _, teacher, _ = load_run(teacher_run)
