@@ -49,7 +49,7 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
     """Everything that can be wrong with an evaluation, found before any episode runs:
     run dirs (each a run, trained on the same task config, none counted twice), splits,
     ranges, sweep parameters and the output dir. Returns (task config, splits, out_dir)."""
-    task_cfg, seen = None, {}
+    task_cfg, seen, rates = None, {}, {}
     for run in cfg.runs:
         run_cfg = load_run_config(run, "teacher, DR or student")
         if "task" not in run_cfg:
@@ -61,10 +61,14 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
                 raise ValueError(f"{run} and {other} are the same run ({'same dir' if path == key[0] else 'identical checkpoint'}); "
                                  "each run may be counted once (seeds must be separate trainings)")
         seen[key] = run
+        rates[run] = run_cfg.task.get("resample_prob", 0.0)
         if task_cfg is None:
             task_cfg = run_cfg.task
-        elif OmegaConf.to_container(run_cfg.task) != OmegaConf.to_container(task_cfg):
+        elif _without_training_rate(run_cfg.task) != _without_training_rate(task_cfg):
             raise ValueError(f"{run} was trained on a different {task_cfg.name} config than {cfg.runs[0]}")
+    if cfg.resample_prob is None and len(set(rates.values())) > 1:  # which one would "the task's own" be?
+        raise ValueError(f"the runs were trained with different task.resample_prob ({rates}); "
+                         "pass resample_prob=<rate> to choose the evaluation's (RMA tests at 0.01)")
     probe = make_env(task_cfg, num_envs=1, resample_prob=cfg.resample_prob)
     named = [s for s in probe.splits if s != "nominal"] if cfg.splits is None else list(cfg.splits)
     missing = [s for s in named if s not in probe.splits]
@@ -86,6 +90,12 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
         raise FileExistsError(f"out_dir {out_dir} exists and is not empty; pass overwrite=true to replace "
                               "its report, or another out_dir=")
     return task_cfg, splits, out_dir
+
+
+def _without_training_rate(task_cfg) -> dict:
+    """A task config less its mid-episode resampling rate: a training setting (students and
+    fine-tuning may train with their own), which an evaluation sets for every policy alike."""
+    return {k: v for k, v in OmegaConf.to_container(task_cfg).items() if k != "resample_prob"}
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:

@@ -50,6 +50,12 @@ def mean_training_latent(teacher, task_cfg, num_envs: int = 256, seed: int = 123
 
 
 
+def resampled_suffix(task_cfg) -> str:
+    """``_rs`` for a stage-two policy trained with mid-episode resampling (``dagger_rs`` beside
+    ``dagger``); the teacher and the baselines keep the names the report compares against."""
+    return "_rs" if task_cfg.get("resample_prob", 0.0) > 0 else ""
+
+
 def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) -> tuple[list[EvalPolicy], object]:
     """The policies a run dir holds, and its task config."""
     run_dir = str(run_dir)
@@ -60,7 +66,7 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
         if cfg.task.name != task_name:
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
         if policy.actor_input == "history":  # the DR baseline, or a DAgger student fine-tuned by PPO
-            name = "dagger_ppo" if cfg.get("init_from") else "dr"
+            name = "dagger_ppo" + resampled_suffix(cfg.task) if cfg.get("init_from") else "dr"
             return [EvalPolicy(name, run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
         if policy.actor_input == "obs":  # RMA's "Robust": randomization, no latent, no history
             robust = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(torch.zeros(0)),
@@ -79,5 +85,6 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
         spec = make_env(cfg.task, num_envs=1).spec
         student = load_student(run_dir, spec, cfg.task.name)
         name = cfg.method if cfg.encoder == "mlp" else f"{cfg.method}_{cfg.encoder}"  # e.g. adapt_tcn beside adapt
+        name += resampled_suffix(cfg.task)
         return [EvalPolicy(name, run_dir, deployable(student), True)], cfg.task
     raise CheckpointError(f"{run_dir}: unknown checkpoint stage {stage!r}")

@@ -95,6 +95,9 @@ def distill(cfg: DictConfig) -> dict:
     offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
     iterations = cfg.offline_epochs if offline is not None else cfg.iterations
     cfg.task = teacher_cfg.task  # the student runs on its teacher's task; recorded in its config.yaml
+    if cfg.resample_prob is not None:  # a training setting of the student's own (a probe refuses a task without it)
+        make_env(cfg.task, num_envs=1, resample_prob=cfg.resample_prob)
+        cfg.task.resample_prob = cfg.resample_prob
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's: the student acts there too; the envs stay on the CPU
     if group.active and cfg.dataset_path:
@@ -116,7 +119,7 @@ def distill(cfg: DictConfig) -> dict:
         gen.set_state(ckpt["generator"])
         env_steps, returns, dataset_rows = ckpt["env_steps"], list(ckpt["returns"]), ckpt["dataset_rows"]
     group.broadcast(method.policy)  # the same student on every rank
-    env = make_env(teacher_cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank,
+    env = make_env(cfg.task, num_envs=cfg.num_envs, seed=cfg.seed + start + 1000 * group.rank,
                    nthread=cfg.nthread)
     buffer = Buffer(cfg.buffer_size, (spec.history_len, spec.obs_dim), method.label_dim, device)
     writer = DatasetWriter(cfg.dataset_path, teacher_cfg.task.name, spec, cfg.teacher, teacher.latent_dim,

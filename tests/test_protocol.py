@@ -134,3 +134,37 @@ def test_evaluation_with_resampling_runs(tmp_path):
     records = run_episodes(make_env(load_task_cfg("cartpole"), num_envs=16, seed=0, split="heldout",
                                     resample_prob=0.01), lambda o: torch.zeros(16, 1))
     assert records["return"].shape == (16,)
+
+
+def test_students_train_with_their_own_resampling_and_evaluation_asks_for_a_rate(tmp_path):
+    from evaluation.evaluate import check_inputs
+    from runstore.store import load_run_config
+    from student.distill import distill
+    from teacher.train import train
+
+    train(compose("teacher", ["num_envs=32", "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0",
+                              f"run_dir={tmp_path}/teacher", *QUIET]))
+    base = [*QUIET, f"teacher={tmp_path}/teacher", "num_envs=32", "iterations=1", "eval_envs=8", "batch_size=64",
+            "export=false"]
+    distill(compose("student", [*base, f"run_dir={tmp_path}/plain"]))
+    distill(compose("student", [*base, "resample_prob=0.01", f"run_dir={tmp_path}/resampled"]))
+    assert load_run_config(tmp_path / "teacher", "teacher").task.resample_prob == 0.0
+    assert load_run_config(tmp_path / "plain", "student").task.resample_prob == 0.0
+    task = load_run_config(tmp_path / "resampled", "student").task
+    assert task.resample_prob == 0.01  # the training env it built: it resamples
+    env = make_env(task, num_envs=64, seed=0)
+    env.reset()
+    assert sum(env.step(torch.zeros(64, 1))[3]["resampled"] for _ in range(50)) > 0
+    # the same task but for the training rate: evaluated together once the evaluation's rate is named
+    runs = f"runs=[{tmp_path}/teacher,{tmp_path}/resampled]"
+    with pytest.raises(ValueError, match=r"different task.resample_prob.*pass resample_prob="):
+        check_inputs(compose("evaluate", [runs, f"out_dir={tmp_path}/eval"]))
+    task_cfg, splits, _ = check_inputs(compose("evaluate", [runs, "resample_prob=0.01", f"out_dir={tmp_path}/eval"]))
+    assert task_cfg.name == "cartpole" and "heldout" in splits
+    from evaluation.policies import load_policies
+    assert [p.name for p in load_policies(tmp_path / "plain", "cartpole")[0]] == ["dagger"]
+    assert [p.name for p in load_policies(tmp_path / "resampled", "cartpole")[0]] == ["dagger_rs"]
+    train(compose("teacher", ["num_envs=32", "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0",
+                              "task.max_force=25", f"run_dir={tmp_path}/other", *QUIET]))
+    with pytest.raises(ValueError, match="different cartpole config"):  # any other task field is still refused
+        check_inputs(compose("evaluate", [f"runs=[{tmp_path}/teacher,{tmp_path}/other]", "resample_prob=0.01"]))
