@@ -23,6 +23,16 @@ def task_entry(name: str) -> tuple[type, type[BatchedTask]]:
     return TASKS[name]
 
 
+# RMA's rate of mid-episode dynamics resampling in training (0.01 in testing): the students'
+# default on tasks that can resample (student/distill.py)
+TRAIN_RESAMPLE_PROB = 0.004
+
+
+def can_resample(task_cfg) -> bool:
+    """Whether the task can resample its dynamics mid-episode (apprentice's MuJoCo tasks)."""
+    return issubclass(task_entry(task_cfg.name)[1], BatchedTask)
+
+
 def make_env(
     task_cfg,
     num_envs: int,
@@ -36,10 +46,10 @@ def make_env(
     ``resample_prob`` overrides the task's own rate of mid-episode dynamics resampling
     (apprentice's MuJoCo tasks only)."""
     _, env_cls = task_entry(task_cfg.name)
-    can_resample = issubclass(env_cls, BatchedTask)
-    if resample_prob is None or (resample_prob == 0.0 and not can_resample):  # 0: none, which every task can do
+    resamples = can_resample(task_cfg)
+    if resample_prob is None or (resample_prob == 0.0 and not resamples):  # 0: none, which every task can do
         return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread)
-    if not can_resample:
+    if not resamples:
         raise ValueError(f"task={task_cfg.name} cannot resample its dynamics mid-episode (resample_prob); "
                          "only apprentice's own tasks can")
     return env_cls(task_cfg, num_envs=num_envs, seed=seed, split=split, nthread=nthread, resample_prob=resample_prob)

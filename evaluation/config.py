@@ -23,7 +23,7 @@ class EvalCfg:
     video: bool = MISSING  # a GIF per policy on one held-out sample (needs MUJOCO_GL=egl or osmesa)
     video_seconds: float = bounded(gt=0)
     nthread: int = bounded(ge=0)
-    resample_prob: Optional[float] = bounded(ge=0, le=1, default=None)  # mid-episode resampling in every split (None: the task's own)
+    resample_prob: Optional[float] = bounded(ge=0, le=1, default=None)  # mid-episode resampling in every split (None: the teachers' training rate)
     noadapt_envs: int = bounded(ge=1)  # envs whose training-split states give NoAdapt's fixed z (mean)
     out_dir: Optional[str] = None  # default: runs/eval/<task>-<time>
     overwrite: bool = False  # replace an existing report in out_dir (otherwise refused)

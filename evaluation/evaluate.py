@@ -61,14 +61,22 @@ def check_inputs(cfg: DictConfig) -> tuple[DictConfig, dict, Path]:
                 raise ValueError(f"{run} and {other} are the same run ({'same dir' if path == key[0] else 'identical checkpoint'}); "
                                  "each run may be counted once (seeds must be separate trainings)")
         seen[key] = run
-        rates[run] = run_cfg.task.get("resample_prob", 0.0)
+        stage_two = "teacher" in run_cfg or bool(run_cfg.get("init_from"))  # a student, or a fine-tuned one
+        rates[run] = (run_cfg.task.get("resample_prob", 0.0), stage_two)
         if task_cfg is None:
             task_cfg = run_cfg.task
         elif _without_training_rate(run_cfg.task) != _without_training_rate(task_cfg):
             raise ValueError(f"{run} was trained on a different {task_cfg.name} config than {cfg.runs[0]}")
-    if cfg.resample_prob is None and len(set(rates.values())) > 1:  # which one would "the task's own" be?
-        raise ValueError(f"the runs were trained with different task.resample_prob ({rates}); "
-                         "pass resample_prob=<rate> to choose the evaluation's (RMA tests at 0.01)")
+    # the task's own rate of mid-episode resampling: the teachers' and baselines' (students train at their own)
+    base = {run: rate for run, (rate, stage_two) in rates.items() if not stage_two} or \
+        {run: rate for run, (rate, _) in rates.items()}
+    if cfg.resample_prob is None:
+        if len(set(base.values())) > 1:
+            raise ValueError(f"the runs were trained with different task.resample_prob ({base}); "
+                             "pass resample_prob=<rate> to choose the evaluation's (RMA tests at 0.01)")
+        if "resample_prob" in task_cfg:
+            task_cfg = task_cfg.copy()
+            task_cfg.resample_prob = next(iter(base.values()))
     probe = make_env(task_cfg, num_envs=1, resample_prob=cfg.resample_prob)
     named = [s for s in probe.splits if s != "nominal"] if cfg.splits is None else list(cfg.splits)
     missing = [s for s in named if s not in probe.splits]

@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 
 from envs import make_env
+from envs.registry import TRAIN_RESAMPLE_PROB, can_resample
 from student.load import load_student
 from student.policy import ConstantLatent, DeployablePolicy, history_actor_as_deployable
 from runstore.store import CheckpointError, load_checkpoint, load_run_config
@@ -51,9 +52,13 @@ def mean_training_latent(teacher, task_cfg, num_envs: int = 256, seed: int = 123
 
 
 def resampled_suffix(task_cfg) -> str:
-    """``_rs`` for a stage-two policy trained with mid-episode resampling (``dagger_rs`` beside
-    ``dagger``); the teacher and the baselines keep the names the report compares against."""
-    return "_rs" if task_cfg.get("resample_prob", 0.0) > 0 else ""
+    """``_rs<rate>`` for a stage-two policy (student, fine-tuned student) trained at another rate of
+    mid-episode resampling than the default (``dagger_rs0`` beside ``dagger``); the teacher and the
+    baselines keep the names the report compares against."""
+    if not can_resample(task_cfg):
+        return ""
+    rate = task_cfg.get("resample_prob", 0.0)
+    return "" if rate == TRAIN_RESAMPLE_PROB else f"_rs{rate:g}"
 
 
 def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) -> tuple[list[EvalPolicy], object]:

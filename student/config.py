@@ -39,7 +39,8 @@ class StudentCfg:
     offline_dataset: Optional[str] = None  # train from this HDF5 file instead of the env
     offline_epochs: int = bounded(ge=1)
     eval_envs: int = bounded(ge=1)  # episodes of the final evaluation (one per env)
-    # mid-episode dynamics resampling while the student trains (None: its teacher's task's; RMA: 0.004)
+    # mid-episode dynamics resampling while the student trains. None: RMA's 0.004 where the task can
+    # resample (apprentice's tasks; DAgger's held-out return +16 on cartpole), none where it cannot
     resample_prob: Optional[float] = bounded(ge=0, le=1, default=None)
     export: bool = MISSING
     save_every: int = bounded(ge=1)  # iterations between checkpoints (resume continues from the last)

@@ -29,6 +29,7 @@ from omegaconf import DictConfig
 from adaptation.module import AdaptMethod
 from adaptation.sysid import SysIdMethod
 from envs import make_env
+from envs.registry import TRAIN_RESAMPLE_PROB, can_resample
 from envs.rollout import run_episodes
 from runstore.config import compose
 from runstore.logger import Logger
@@ -95,7 +96,9 @@ def distill(cfg: DictConfig) -> dict:
     offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
     iterations = cfg.offline_epochs if offline is not None else cfg.iterations
     cfg.task = teacher_cfg.task  # the student runs on its teacher's task; recorded in its config.yaml
-    if cfg.resample_prob is not None:  # a training setting of the student's own (a probe refuses a task without it)
+    if cfg.resample_prob is None and can_resample(cfg.task):  # recorded resolved, so a resume finds the same
+        cfg.resample_prob = TRAIN_RESAMPLE_PROB
+    if cfg.resample_prob is not None:  # the student's own training rate (a probe refuses a task without it)
         make_env(cfg.task, num_envs=1, resample_prob=cfg.resample_prob)
         cfg.task.resample_prob = cfg.resample_prob
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
@@ -110,7 +113,7 @@ def distill(cfg: DictConfig) -> dict:
     method = METHODS[cfg.method](cfg, teacher, spec)
     method.policy.to(device)
     loss_fn = LOSSES[cfg.loss]
-    optimizer = torch.optim.Adam(method.parameters, lr=cfg.learning_rate)
+    optimizer = torch.optim.Adam(method.parameters, lr=cfg.learning_rate, fused=True)  # one kernel for all tensors
     env_steps, returns, dataset_rows = 0, [], 0
     if ckpt is not None:
         method.policy.load_state_dict(ckpt["model"], strict=True)

@@ -13,8 +13,9 @@ run store (never through their training loops):
 - the critic, its normalizer and the action std: the student's teacher's (``best.pt``). Its
   value function, for a policy the student imitates, is the warmed-up critic; its std is
   the exploration the teacher ended with (the config's ``policy.init_std`` is not used).
-``adopt_student_arch`` sets the policy's widths from those runs before the run's config is
-written, so ``config.yaml`` records the network that was trained. The finished run exports
+``adopt_student_arch`` sets the policy's widths from those runs, and the task's rate of
+mid-episode resampling from the student's (RMA's 0.004 by default: student/distill.py), before
+the run's config is written, so ``config.yaml`` records the network and the rate it trained with. The finished run exports
 its deployable policy like a student run (``export/``: ONNX, TorchScript, deploy.json).
 """
 from __future__ import annotations
@@ -44,8 +45,11 @@ def adopt_student_arch(cfg: DictConfig) -> dict:
         raise CheckpointError(f"init_from={cfg.init_from} was trained on {ckpt['task']!r}, not {cfg.task.name!r}; "
                               f"pass task={ckpt['task']}")
     teacher_cfg = load_run_config(ckpt["teacher_run"], "teacher")
+    student_task = load_run_config(cfg.init_from, "student").task
     arch = ckpt["arch"]
     with open_dict(cfg):
+        if "resample_prob" in cfg.task:  # fine-tuning trains at its student's rate of mid-episode resampling
+            cfg.task.resample_prob = student_task.get("resample_prob", 0.0)
         cfg.policy.history_encoder = arch["encoder"]
         cfg.policy.history_hidden = list(arch["encoder_hidden"])
         cfg.policy.latent_dim = arch["latent_dim"]

@@ -136,8 +136,9 @@ def test_evaluation_with_resampling_runs(tmp_path):
     assert records["return"].shape == (16,)
 
 
-def test_students_train_with_their_own_resampling_and_evaluation_asks_for_a_rate(tmp_path):
+def test_students_train_with_resampling_by_default_and_evaluation_asks_for_a_rate(tmp_path):
     from evaluation.evaluate import check_inputs
+    from evaluation.policies import load_policies
     from runstore.store import load_run_config
     from student.distill import distill
     from teacher.train import train
@@ -146,24 +147,33 @@ def test_students_train_with_their_own_resampling_and_evaluation_asks_for_a_rate
                               f"run_dir={tmp_path}/teacher", *QUIET]))
     base = [*QUIET, f"teacher={tmp_path}/teacher", "num_envs=32", "iterations=1", "eval_envs=8", "batch_size=64",
             "export=false"]
-    distill(compose("student", [*base, f"run_dir={tmp_path}/plain"]))
-    distill(compose("student", [*base, "resample_prob=0.01", f"run_dir={tmp_path}/resampled"]))
+    distill(compose("student", [*base, f"run_dir={tmp_path}/default"]))
+    distill(compose("student", [*base, "resample_prob=0", f"run_dir={tmp_path}/plain"]))
     assert load_run_config(tmp_path / "teacher", "teacher").task.resample_prob == 0.0
     assert load_run_config(tmp_path / "plain", "student").task.resample_prob == 0.0
-    task = load_run_config(tmp_path / "resampled", "student").task
-    assert task.resample_prob == 0.01  # the training env it built: it resamples
-    env = make_env(task, num_envs=64, seed=0)
+    cfg = load_run_config(tmp_path / "default", "student")
+    assert cfg.resample_prob == cfg.task.resample_prob == 0.004  # RMA's training rate, recorded resolved
+    env = make_env(cfg.task, num_envs=64, seed=0)  # the training env it built: it resamples
     env.reset()
-    assert sum(env.step(torch.zeros(64, 1))[3]["resampled"] for _ in range(50)) > 0
-    # the same task but for the training rate: evaluated together once the evaluation's rate is named
-    runs = f"runs=[{tmp_path}/teacher,{tmp_path}/resampled]"
+    assert sum(env.step(torch.zeros(64, 1))[3]["resampled"] for _ in range(100)) > 0
+    # fine-tuning trains at its student's rate
+    ft = train(compose("teacher", [*QUIET, "+finetune=dagger", f"init_from={tmp_path}/default", "num_envs=32",
+                                   "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0",
+                                   f"run_dir={tmp_path}/finetune"]))
+    assert ft["stage"] == "finetune"
+    assert load_run_config(tmp_path / "finetune", "teacher").task.resample_prob == 0.004
+    names = {r: [p.name for p in load_policies(tmp_path / r, "cartpole")[0]] for r in ("default", "plain", "finetune")}
+    assert names == {"default": ["dagger"], "plain": ["dagger_rs0"], "finetune": ["dagger_ppo"]}
+    # the same task but for the students' training rate: by default evaluated at the teacher's rate
+    runs = f"runs=[{tmp_path}/default,{tmp_path}/teacher,{tmp_path}/finetune]"
+    task_cfg, splits, _ = check_inputs(compose("evaluate", [runs, f"out_dir={tmp_path}/eval"]))
+    assert task_cfg.name == "cartpole" and "heldout" in splits and task_cfg.resample_prob == 0.0
+    train(compose("teacher", ["num_envs=32", "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0",
+                              "task.resample_prob=0.004", f"run_dir={tmp_path}/teacher_rs", *QUIET]))
+    runs = f"runs=[{tmp_path}/teacher,{tmp_path}/teacher_rs]"  # teachers that disagree: which rate is the task's?
     with pytest.raises(ValueError, match=r"different task.resample_prob.*pass resample_prob="):
         check_inputs(compose("evaluate", [runs, f"out_dir={tmp_path}/eval"]))
-    task_cfg, splits, _ = check_inputs(compose("evaluate", [runs, "resample_prob=0.01", f"out_dir={tmp_path}/eval"]))
-    assert task_cfg.name == "cartpole" and "heldout" in splits
-    from evaluation.policies import load_policies
-    assert [p.name for p in load_policies(tmp_path / "plain", "cartpole")[0]] == ["dagger"]
-    assert [p.name for p in load_policies(tmp_path / "resampled", "cartpole")[0]] == ["dagger_rs"]
+    assert check_inputs(compose("evaluate", [runs, "resample_prob=0.01", f"out_dir={tmp_path}/eval"]))[0].name == "cartpole"
     train(compose("teacher", ["num_envs=32", "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0",
                               "task.max_force=25", f"run_dir={tmp_path}/other", *QUIET]))
     with pytest.raises(ValueError, match="different cartpole config"):  # any other task field is still refused
