@@ -14,11 +14,17 @@ is a no-op and training is the single-process loop, bit for bit.
 """
 from __future__ import annotations
 
+import atexit
 import os
 from pathlib import Path
 
 import torch
 import torch.distributed as tdist
+
+
+def _destroy() -> None:
+    if tdist.is_initialized():
+        tdist.destroy_process_group()
 
 
 class Group:
@@ -32,6 +38,9 @@ class Group:
             torch.cuda.set_device(self.device)
         if self.world > 1 and not tdist.is_initialized():
             tdist.init_process_group(backend="nccl" if self.device.type == "cuda" else "gloo")
+            # torn down before the interpreter's own teardown: a gloo group left to the C++ static
+            # destructors aborted a finished rank once ("terminate called without an active exception")
+            atexit.register(_destroy)
 
     @property
     def main(self) -> bool:
