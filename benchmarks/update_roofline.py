@@ -10,6 +10,8 @@ divided by the FLOP/s of a plain matrix multiply, both measured in this run on t
   ratio below 1.
 - Distillation update: one DAgger step of the MLP history encoder + actor on a batch of
   histories (forward and backward counted the same way).
+  The same update is timed again with the ELUs out of place and Adam unfused (what the
+  update was before those two changes): ``speedup_over_plain``.
 - Reference: ``torch.mm`` of two 2048 x 2048 float32 matrices (peak sgemm on these threads),
   and the same GEMM shapes the update runs (one layer at a time, forward only: its
   achievable ceiling at these sizes).
@@ -97,7 +99,14 @@ def ppo_update(task: str, repeats: int) -> dict:
     samples = ppo_cfg.epochs * T * N
     flops = linear_flops([policy.actor, policy.critic, policy.priv_encoder], samples)
     seconds = best_of(lambda: ppo.update(storage), repeats)
-    return {"seconds": seconds, "flops": flops, "flop_per_s": flops / seconds, "samples": samples,
+    # the same update with the ELUs out of place and Adam's per-tensor loop (before both changes)
+    for m in policy.modules():
+        if isinstance(m, nn.ELU):
+            m.inplace = False
+    ppo.optimizer = torch.optim.Adam(policy.parameters(), lr=ppo.learning_rate)
+    plain = best_of(lambda: ppo.update(storage), repeats)
+    return {"seconds": seconds, "seconds_plain_elu_unfused_adam": plain, "speedup_over_plain": plain / seconds,
+            "flops": flops, "flop_per_s": flops / seconds, "samples": samples,
             "minibatch": T * N // ppo_cfg.num_minibatches, "epochs": ppo_cfg.epochs,
             "layer_gemm_flop_per_s": layer_gemm_flops(policy, T * N // ppo_cfg.num_minibatches, repeats)}
 
