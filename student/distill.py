@@ -96,10 +96,13 @@ def distill(cfg: DictConfig) -> dict:
     offline = read_dataset(cfg.offline_dataset, teacher_cfg.task.name, spec) if cfg.offline_dataset else None
     iterations = cfg.offline_epochs if offline is not None else cfg.iterations
     cfg.task = teacher_cfg.task  # the student runs on its teacher's task; recorded in its config.yaml
-    if cfg.resample_prob is None and can_resample(cfg.task):  # recorded resolved, so a resume finds the same
+    resamples = can_resample(cfg.task)  # the student's own training rate of mid-episode resampling:
+    if cfg.resample_prob is None and resamples:  # recorded resolved, so a resume finds the same
         cfg.resample_prob = TRAIN_RESAMPLE_PROB
-    if cfg.resample_prob is not None:  # the student's own training rate (a probe refuses a task without it)
-        make_env(cfg.task, num_envs=1, resample_prob=cfg.resample_prob)
+    if cfg.resample_prob and not resamples:
+        raise ValueError(f"resample_prob={cfg.resample_prob}: task={cfg.task.name} cannot resample its dynamics "
+                         "mid-episode (only apprentice's own tasks can); pass resample_prob=null")
+    if resamples:
         cfg.task.resample_prob = cfg.resample_prob
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's: the student acts there too; the envs stay on the CPU

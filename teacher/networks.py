@@ -16,8 +16,8 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int | None) -> nn.Sequentia
 
     The ELUs work in place on their linear layer's output (which no backward needs): their
     backward then reads the result, ``grad * (out + 1)`` below zero, instead of computing
-    ``exp`` of the input again. That is a sixth of the PPO update on CPU
-    (benchmarks/update_roofline.py); the forward is the same."""
+    ``exp`` of the input again; the forward is the same. With fused Adam, the PPO update is
+    1.09x (cartpole) to 1.14x (Go2) faster on one CPU thread (benchmarks/update_roofline.py)."""
     layers: list[nn.Module] = []
     d = in_dim
     for h in hidden:

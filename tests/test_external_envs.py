@@ -66,6 +66,12 @@ def test_teacher_students_and_evaluation_run_on_an_external_env(tmp_path, task):
         assert summary["env_steps"] == 2 * 16 * 64 and summary["task"] == "rsl_rl_env"
         runs.append(str(run))
     assert (tmp_path / "dagger" / "export" / "policy.onnx").is_file()
+    # an external task cannot resample: a rate is refused by key before a run dir exists, and 0 is none
+    with pytest.raises(ValueError, match=r"resample_prob=0.01: task=rsl_rl_env cannot resample.*resample_prob=null"):
+        distill(compose("student", [f"teacher={teacher}", "resample_prob=0.01", f"run_dir={tmp_path}/rs", *QUIET]))
+    assert not (tmp_path / "rs").exists()
+    distill(compose("student", [f"teacher={teacher}", "resample_prob=0", "iterations=1", "num_envs=64", "eval_envs=32",
+                                "export=false", f"run_dir={tmp_path}/rs0", *QUIET]))
     with pytest.raises(ValueError, match=r"splits \['extreme'\]: .* offers the splits \['train', 'heldout'\]"):
         evaluate(compose("evaluate", [f"runs=[{','.join(runs)}]", "splits=[train,extreme]", f"out_dir={tmp_path}/bad"]))
     assert not (tmp_path / "bad").exists()
