@@ -122,11 +122,19 @@ def evaluate(cfg: DictConfig) -> dict:
     success: a killed evaluation leaves the old report (or none), never a half-written one."""
     t0 = time.perf_counter()
     task_cfg, splits, out_dir = check_inputs(cfg)
+    policies = []
+    for run in cfg.runs:
+        loaded, _ = load_policies(run, task_cfg.name, cfg.noadapt_envs)
+        policies += loaded
+    names = sorted({pol.name for pol in policies})
+    if cfg.reference is not None and cfg.reference not in names:
+        raise ValueError(f"reference={cfg.reference!r} is not among the policies these runs give ({names}); "
+                         "pass one of them, or reference=null")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-{os.getpid()}-"))
     try:
-        report = _evaluate(cfg, task_cfg, splits, tmp, t0)
+        report = _evaluate(cfg, task_cfg, splits, policies, tmp, t0)
         if out_dir.exists():  # overwrite=true (checked): swap, then drop the old one
             old = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.old-"))
             os.replace(out_dir, old / "report")
@@ -141,11 +149,7 @@ def evaluate(cfg: DictConfig) -> dict:
     return report
 
 
-def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float) -> dict:
-    policies = []
-    for run in cfg.runs:
-        loaded, _ = load_policies(run, task_cfg.name, cfg.noadapt_envs)
-        policies += loaded
+def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: Path, t0: float) -> dict:
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg))
 
     per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -174,12 +178,14 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, out_dir: Path, t0: float)
         rows.append({"policy": name, "split": split_name, **row, **combine_seeds(runs),
                      "run_dirs": [r["run_dir"] for r in runs]})
 
-    comparisons = []  # each deployable policy against each deployable baseline, paired by episode
+    # each deployable policy against each deployable baseline (and the reference), paired by episode
+    comparisons = []
+    against = BASELINES + ((cfg.reference,) if cfg.reference and cfg.reference not in BASELINES else ())
     for (split_name, name), rets in returns.items():
         if name in BASELINES or not per_run[(split_name, name)][0]["deployable"]:
             continue
-        for baseline in BASELINES:
-            if (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
+        for baseline in against:
+            if baseline != name and (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
                 comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
                                     **paired_difference(rets, returns[(split_name, baseline)])})
 

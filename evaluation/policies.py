@@ -8,6 +8,8 @@
   "Robust") gives ``robust``, a deployable policy that reads only the last history row;
 - a student run gives its method (``dagger``, ``adapt``, ``sysid``), suffixed by its history
   encoder when that is not the default MLP (``adapt_tcn``).
+A run's ``label`` (teacher and student configs) is appended to each of its names
+(``dagger_long``, ``oracle_noise``): variants of one method side by side in one evaluation.
 Deployable policies are called with ``proprio_hist`` alone.
 """
 from __future__ import annotations
@@ -61,6 +63,12 @@ def resampled_suffix(task_cfg) -> str:
     return "" if rate == TRAIN_RESAMPLE_PROB else f"_rs{rate:g}"
 
 
+def labelled(name: str, run_cfg) -> str:
+    """``name`` with the run's label appended (``dagger`` -> ``dagger_long``), if it has one."""
+    label = run_cfg.get("label")
+    return f"{name}_{label}" if label else name
+
+
 def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) -> tuple[list[EvalPolicy], object]:
     """The policies a run dir holds, and its task config."""
     run_dir = str(run_dir)
@@ -72,16 +80,16 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
         if policy.actor_input == "history":  # the DR baseline, or a DAgger student fine-tuned by PPO
             name = "dagger_ppo" + resampled_suffix(cfg.task) if cfg.get("init_from") else "dr"
-            return [EvalPolicy(name, run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
+            return [EvalPolicy(labelled(name, cfg), run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
         if policy.actor_input == "obs":  # RMA's "Robust": randomization, no latent, no history
             robust = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(torch.zeros(0)),
                                       copy.deepcopy(policy.actor)).eval()
-            return [EvalPolicy("robust", run_dir, deployable(robust), True)], cfg.task
+            return [EvalPolicy(labelled("robust", cfg), run_dir, deployable(robust), True)], cfg.task
         z = mean_training_latent(policy, cfg.task, num_envs=noadapt_envs)
         noadapt = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(z), copy.deepcopy(policy.actor)).eval()
         return [
-            EvalPolicy("oracle", run_dir, lambda obs: policy.action_mean(obs).clamp(-1, 1), False),
-            EvalPolicy("noadapt", run_dir, deployable(noadapt), True),
+            EvalPolicy(labelled("oracle", cfg), run_dir, lambda obs: policy.action_mean(obs).clamp(-1, 1), False),
+            EvalPolicy(labelled("noadapt", cfg), run_dir, deployable(noadapt), True),
         ], cfg.task
     if stage == "student":
         cfg = load_run_config(run_dir, "student")
@@ -91,5 +99,5 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
         student = load_student(run_dir, spec, cfg.task.name)
         name = cfg.method if cfg.encoder == "mlp" else f"{cfg.method}_{cfg.encoder}"  # e.g. adapt_tcn beside adapt
         name += resampled_suffix(cfg.task)
-        return [EvalPolicy(name, run_dir, deployable(student), True)], cfg.task
+        return [EvalPolicy(labelled(name, cfg), run_dir, deployable(student), True)], cfg.task
     raise CheckpointError(f"{run_dir}: unknown checkpoint stage {stage!r}")

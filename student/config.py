@@ -10,7 +10,7 @@ from typing import Any, Optional
 from omegaconf import MISSING
 
 from runstore.config import bounded, choice, device_error, register_schema
-from teacher.config import LogCfg
+from teacher.config import LogCfg, label_errors
 
 
 @dataclass
@@ -43,6 +43,7 @@ class StudentCfg:
     # resample (apprentice's tasks; DAgger's held-out return +16 on cartpole), none where it cannot
     resample_prob: Optional[float] = bounded(ge=0, le=1, default=None)
     export: bool = MISSING
+    label: Optional[str] = None  # names the run's policy in an evaluation, <method>_<label> (an ablation's variant)
     save_every: int = bounded(ge=1)  # iterations between checkpoints (resume continues from the last)
     run_dir: Optional[str] = None
     resume: bool = False
@@ -56,6 +57,7 @@ class StudentCfg:
             errors.append(f"batch_size={cfg.batch_size} exceeds buffer_size={cfg.buffer_size}")
         if cfg.dataset_path and cfg.offline_dataset:
             errors.append("dataset_path and offline_dataset are both set: record a dataset or train from one, not both")
+        errors += label_errors(cfg.label)
         if cfg.task is not None:
             errors.append("task is copied from the teacher run; do not pass task= (train another teacher instead)")
         return errors

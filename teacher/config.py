@@ -5,6 +5,7 @@ checked when the config is composed, before a run dir or an env exists.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -61,6 +62,14 @@ class LogCfg:
     return_window: int = bounded(ge=1)  # finished episodes averaged into mean_return
 
 
+def label_errors(label: str | None) -> list[str]:
+    """A run's label goes into policy names, report tables and HDF5 group names."""
+    if label is None or re.fullmatch(r"[a-z0-9][a-z0-9_]*", str(label)):
+        return []
+    return [f"label={label!r}: use lowercase letters, digits and '_' (it becomes part of a policy's name, "
+            "e.g. dagger_<label>)"]
+
+
 @dataclass
 class TeacherCfg:
     task: Any = MISSING
@@ -76,6 +85,7 @@ class TeacherCfg:
     overlap: bool = MISSING  # collect the next rollout while the learner updates (teacher/collector.py)
     init_from: Optional[str] = None  # a DAgger student run to fine-tune with PPO (teacher/finetune.py)
     heldout_eval_envs: int = bounded(ge=0)  # held-out episodes run at the end, reported in summary.json (0: none)
+    label: Optional[str] = None  # names the run's policies in an evaluation, e.g. oracle_<label> (an ablation's variant)
     policy: PolicyCfg = field(default_factory=PolicyCfg)
     ppo: PPOCfg = field(default_factory=PPOCfg)
     log: LogCfg = field(default_factory=LogCfg)
@@ -92,6 +102,7 @@ class TeacherCfg:
         if cfg.init_from is not None and cfg.policy.actor_input != "history":
             errors.append(f"init_from={cfg.init_from} fine-tunes a DAgger student, a history actor: "
                           "pass policy.actor_input=history")
+        errors += label_errors(cfg.label)
         bad_device = device_error("device", cfg.device)
         if bad_device:
             errors.append(bad_device)

@@ -123,3 +123,34 @@ def test_paired_difference_removes_the_shared_spread():
     assert d["diff_ci95"] == pytest.approx(1.96 * np.std([1, 1, 1, 2, 2], ddof=1) / np.sqrt(5))
     with pytest.raises(ValueError, match="same seeds"):
         paired_difference(a, b[:1])
+
+
+def test_labelled_variants_are_compared_with_a_reference_policy(tmp_path):
+    from runstore.config import ConfigError
+
+    base = [*QUIET, "num_envs=32", "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0"]
+    train(compose("teacher", [*base, f"run_dir={tmp_path}/teacher"]))
+    train(compose("teacher", [*base, "label=noise", "policy.latent_noise=0.2", f"run_dir={tmp_path}/teacher_noise"]))
+    student = [*QUIET, f"teacher={tmp_path}/teacher", "num_envs=32", "iterations=1", "eval_envs=8",
+               "batch_size=64", "export=false"]
+    distill(compose("student", [*student, f"run_dir={tmp_path}/dagger"]))
+    distill(compose("student", [*student, "label=long", "iterations=2", f"run_dir={tmp_path}/dagger_long"]))
+    with pytest.raises(ConfigError, match="label='Long run'.*lowercase"):
+        compose("student", [*student, "label=Long run"])
+    runs = f"runs=[{tmp_path}/teacher,{tmp_path}/teacher_noise,{tmp_path}/dagger,{tmp_path}/dagger_long]"
+    common = [runs, "episodes=16", "splits=[heldout]", "sweep=false"]
+    with pytest.raises(ValueError, match=r"reference='dagger_short' is not among.*dagger_long"):
+        evaluate(compose("evaluate", [*common, "reference=dagger_short", f"out_dir={tmp_path}/refused"]))
+    assert not (tmp_path / "refused").exists()  # refused before anything was written
+    report = evaluate(compose("evaluate", [*common, "reference=dagger", f"out_dir={tmp_path}/eval"]))
+    assert {r["policy"] for r in report["rows"]} == {"oracle", "noadapt", "oracle_noise", "noadapt_noise",
+                                                     "dagger", "dagger_long"}
+    pairs = {(c["policy"], c["baseline"]): c for c in report["comparisons"]}
+    assert set(pairs) == {(p, b) for p in ("dagger", "dagger_long", "noadapt_noise") for b in ("noadapt", "dagger")
+                          if p != b}
+    with h5py.File(tmp_path / "eval" / "episodes.h5") as f:  # the paired difference, by hand
+        groups = {f[f"heldout/{k}"].attrs["run_dir"]: k for k in f["heldout"]}
+        long = f[f"heldout/{groups[str(tmp_path / 'dagger_long')]}/return"][()]
+        ref = f[f"heldout/{groups[str(tmp_path / 'dagger')]}/return"][()]
+    assert pairs[("dagger_long", "dagger")]["diff_mean"] == pytest.approx(float(np.mean(long - ref)), rel=1e-5)
+    assert "| dagger_long | dagger |" in (tmp_path / "eval" / "report.md").read_text()
