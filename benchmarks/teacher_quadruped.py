@@ -10,6 +10,7 @@ Writes benchmarks/results/teacher_quadruped.json.
 
     python benchmarks/teacher_quadruped.py [--iterations 400] [--run-dir runs/teacher/go2-bench]
     python benchmarks/teacher_quadruped.py --resume --iterations 600 --run-dir <that run>   (train on)
+    python benchmarks/teacher_quadruped.py --out teacher_quadruped_overlap overlap=true   (a variant: teacher overrides)
 """
 from __future__ import annotations
 
@@ -58,10 +59,12 @@ def main() -> None:
     parser.add_argument("--run-dir", default=f"runs/teacher/go2-bench-{time.strftime('%Y%m%d-%H%M%S')}")
     parser.add_argument("--resume", action="store_true", help="continue --run-dir up to --iterations")
     parser.add_argument("--nthread", type=int, default=0, help="simulator threads (0: all cores)")
+    parser.add_argument("--out", default=OUT.stem, help="results file name in benchmarks/results (no suffix)")
+    parser.add_argument("overrides", nargs="*", help="teacher config overrides, e.g. overlap=true ppo.epochs=4")
     args = parser.parse_args()
     cfg = compose("teacher", ["+experiment=go2", f"max_iterations={args.iterations}", f"seed={args.seed}",
                               f"run_dir={args.run_dir}", f"resume={str(args.resume).lower()}",
-                              f"nthread={args.nthread}", "log.progress=false", "log.print_every=10"])
+                              f"nthread={args.nthread}", "log.progress=false", "log.print_every=10", *args.overrides])
     summary = train(cfg)
     curve = [json.loads(line) for line in (Path(args.run_dir) / "metrics.jsonl").read_text().splitlines()]
     offset, last_wall = 0.0, 0.0
@@ -95,9 +98,11 @@ def main() -> None:
         "profile": profile(args.run_dir),
         "run_dir": args.run_dir,
         "seed": args.seed,
+        "overrides": args.overrides,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    out = OUT.with_name(f"{args.out}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
