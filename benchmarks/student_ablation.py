@@ -88,6 +88,11 @@ def main() -> None:
     names = [v[0] for v in args.variant + args.teacher_variant]
     if len(set(names)) != len(names):
         raise SystemExit(f"variant names repeat: {names}")
+    from teacher.config import label_errors
+
+    bad = [e for n in names for e in label_errors(n)]
+    if bad:
+        raise SystemExit(f"a variant's name is its runs' label: {bad[0]}")
     teachers = {s: table / f"s{s}" / "teacher" for s in args.seeds}
     missing = [str(t) for t in teachers.values() if not (t / "summary.json").exists()]
     if missing:
@@ -108,6 +113,12 @@ def main() -> None:
                                  [f"teacher={t}", *student, f"label={name}"])])
         chains += seed_chains
         runs += [teacher] + [run_dir for chain in seed_chains for _, run_dir, _ in chain]
+
+    from runstore.config import compose  # every run's config, checked before any run trains
+
+    for chain in chains:
+        for module, run_dir, ov in chain:
+            compose(module.split(".")[0], [*ov, f"run_dir={run_dir}"])
 
     def train_chain(chain):
         for module, run_dir, ov in chain:
