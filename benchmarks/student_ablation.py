@@ -25,8 +25,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
+from runstore.config import compose
+from runstore.store import config_diff
+
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = ["log.progress=false", "log.print_every=50", "log.tensorboard=false"]
+_ABSENT = object()
 
 
 def run(module: str, run_dir: Path, overrides: list[str], threads: int | None) -> None:
@@ -50,26 +56,17 @@ def run(module: str, run_dir: Path, overrides: list[str], threads: int | None) -
 
 def teacher_overrides(teacher: Path) -> list[str]:
     """The table teacher's config as overrides of the defaults (a teacher variant differs from it
-    only by its own overrides): every leaf that differs, but for the run's own identity."""
-    from omegaconf import OmegaConf
-
-    from runstore.config import compose
-
-    def leaves(node, prefix=""):
-        out = {}
-        for k, v in node.items():
-            if isinstance(v, dict):
-                out.update(leaves(v, f"{prefix}{k}."))
-            else:
-                out[f"{prefix}{k}"] = v
-        return out
-
-    saved = OmegaConf.to_container(OmegaConf.load(teacher / "config.yaml"))
-    default = leaves(OmegaConf.to_container(compose("teacher", [f"task={saved['task']['name']}"])))
+    only by its own overrides): every key both have where they differ, but the run's identity."""
+    saved = OmegaConf.load(teacher / "config.yaml")
+    default = compose("teacher", [f"task={saved.task.name}"])
     own = {"run_dir", "seed", "nthread", "resume", "label"}
-    return [f"task={saved['task']['name']}"] + [
-        f"{k}={json.dumps(v)}" for k, v in leaves(saved).items()
-        if k not in own and not k.startswith("log.") and k in default and default[k] != v]
+
+    def has(cfg, key):
+        return OmegaConf.select(cfg, key, default=_ABSENT) is not _ABSENT
+
+    return [f"task={saved.task.name}"] + [
+        f"{k}={json.dumps(v)}" for k, (_, v) in config_diff(default, saved).items()
+        if k not in own and not k.startswith("log.") and has(default, k) and has(saved, k)]
 
 
 def main() -> None:
@@ -88,11 +85,6 @@ def main() -> None:
     names = [v[0] for v in args.variant + args.teacher_variant]
     if len(set(names)) != len(names):
         raise SystemExit(f"variant names repeat: {names}")
-    from teacher.config import label_errors
-
-    bad = [e for n in names for e in label_errors(n)]
-    if bad:
-        raise SystemExit(f"a variant's name is its runs' label: {bad[0]}")
     teachers = {s: table / f"s{s}" / "teacher" for s in args.seeds}
     missing = [str(t) for t in teachers.values() if not (t / "summary.json").exists()]
     if missing:
@@ -114,9 +106,7 @@ def main() -> None:
         chains += seed_chains
         runs += [teacher] + [run_dir for chain in seed_chains for _, run_dir, _ in chain]
 
-    from runstore.config import compose  # every run's config, checked before any run trains
-
-    for chain in chains:
+    for chain in chains:  # every run's config (a variant's name is its label) checked before any run trains
         for module, run_dir, ov in chain:
             compose(module.split(".")[0], [*ov, f"run_dir={run_dir}"])
 

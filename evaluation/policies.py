@@ -63,15 +63,18 @@ def resampled_suffix(task_cfg) -> str:
     return "" if rate == TRAIN_RESAMPLE_PROB else f"_rs{rate:g}"
 
 
-def labelled(name: str, run_cfg) -> str:
-    """``name`` with the run's label appended (``dagger`` -> ``dagger_long``), if it has one."""
-    label = run_cfg.get("label")
-    return f"{name}_{label}" if label else name
-
-
 def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) -> tuple[list[EvalPolicy], object]:
-    """The policies a run dir holds, and its task config."""
-    run_dir = str(run_dir)
+    """The policies a run dir holds, each name with the run's label appended if it has one
+    (``dagger`` -> ``dagger_long``), and its task config."""
+    policies, cfg = _load_run_policies(str(run_dir), task_name, noadapt_envs)
+    if cfg.get("label"):
+        for pol in policies:
+            pol.name = f"{pol.name}_{cfg.label}"
+    return policies, cfg.task
+
+
+def _load_run_policies(run_dir: str, task_name: str, noadapt_envs: int) -> tuple[list[EvalPolicy], object]:
+    """The policies a run dir holds under their method's names, and the run's config."""
     ckpt_dir = Path(run_dir) / "checkpoints"
     stage = load_checkpoint(ckpt_dir / "last.pt").get("stage")
     if stage == "teacher":
@@ -80,17 +83,17 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
             raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
         if policy.actor_input == "history":  # the DR baseline, or a DAgger student fine-tuned by PPO
             name = "dagger_ppo" + resampled_suffix(cfg.task) if cfg.get("init_from") else "dr"
-            return [EvalPolicy(labelled(name, cfg), run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg.task
+            return [EvalPolicy(name, run_dir, deployable(history_actor_as_deployable(policy)), True)], cfg
         if policy.actor_input == "obs":  # RMA's "Robust": randomization, no latent, no history
             robust = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(torch.zeros(0)),
                                       copy.deepcopy(policy.actor)).eval()
-            return [EvalPolicy(labelled("robust", cfg), run_dir, deployable(robust), True)], cfg.task
+            return [EvalPolicy("robust", run_dir, deployable(robust), True)], cfg
         z = mean_training_latent(policy, cfg.task, num_envs=noadapt_envs)
         noadapt = DeployablePolicy(copy.deepcopy(policy.obs_norm), ConstantLatent(z), copy.deepcopy(policy.actor)).eval()
         return [
-            EvalPolicy(labelled("oracle", cfg), run_dir, lambda obs: policy.action_mean(obs).clamp(-1, 1), False),
-            EvalPolicy(labelled("noadapt", cfg), run_dir, deployable(noadapt), True),
-        ], cfg.task
+            EvalPolicy("oracle", run_dir, lambda obs: policy.action_mean(obs).clamp(-1, 1), False),
+            EvalPolicy("noadapt", run_dir, deployable(noadapt), True),
+        ], cfg
     if stage == "student":
         cfg = load_run_config(run_dir, "student")
         if cfg.task.name != task_name:
@@ -99,5 +102,5 @@ def load_policies(run_dir: str | Path, task_name: str, noadapt_envs: int = 256) 
         student = load_student(run_dir, spec, cfg.task.name)
         name = cfg.method if cfg.encoder == "mlp" else f"{cfg.method}_{cfg.encoder}"  # e.g. adapt_tcn beside adapt
         name += resampled_suffix(cfg.task)
-        return [EvalPolicy(labelled(name, cfg), run_dir, deployable(student), True)], cfg.task
+        return [EvalPolicy(name, run_dir, deployable(student), True)], cfg
     raise CheckpointError(f"{run_dir}: unknown checkpoint stage {stage!r}")
