@@ -32,8 +32,9 @@ class Group:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.device = torch.device(device)  # this rank's learner device
-        if self.device.type == "cuda" and self.device.index is None and self.world > 1:
-            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))  # one GPU per rank
+        if self.device.type == "cuda" and self.device.index is None:  # set_device needs an index
+            index = int(os.environ.get("LOCAL_RANK", "0")) if self.world > 1 else torch.cuda.current_device()
+            self.device = torch.device("cuda", index)  # one GPU per rank
         if self.device.type == "cuda":
             torch.cuda.set_device(self.device)
         if self.world > 1 and not tdist.is_initialized():
