@@ -356,7 +356,8 @@ def pipeline_part(seeds: list[int], episodes: int, iterations: int, student_iter
         for a, b in PAIRS:
             table[split][f"{a} - {b}"] = paired_difference([r[split][a][1] for r in per_seed],
                                                            [r[split][b][1] for r in per_seed])
-    return {"seeds": seeds, "episodes": episodes, "resample_prob": RESAMPLE, "timings": timings, "splits": table}
+    return {"seeds": seeds, "episodes": episodes, "resample_prob": RESAMPLE, "student_iterations": student_iterations,
+            "timings": timings, "splits": table}
 
 
 def markdown(result: dict) -> str:
@@ -385,7 +386,7 @@ def markdown(result: dict) -> str:
     if pipe:
         lines += [f"## Teacher -> student pipelines on the same episodes (seeds {pipe['seeds']}, "
                   f"{pipe['episodes']} paired episodes per split and seed, resampling "
-                  f"{pipe['resample_prob']})", ""]
+                  f"{pipe['resample_prob']}, student iterations {pipe.get('student_iterations', 80)})", ""]
         lines += [f"Wall-clock per stage (s), seed {s}: " + ", ".join(f"{k} {v}" for k, v in t.items())
                   for s, t in pipe["timings"].items()]
         lines.append("")
@@ -408,7 +409,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=150)
     parser.add_argument("--threshold", type=float, default=250.0)
     parser.add_argument("--episodes", type=int, default=1000)
-    parser.add_argument("--student-iterations", type=int, default=80)
+    parser.add_argument("--student-iterations", type=int, default=None,
+                        help="iterations of apprentice's students and of rsl_rl's student (default: configs/student.yaml's)")
     parser.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the existing .json")
     parser.add_argument("--finetune-iterations", type=int, default=None, help="default: configs/finetune/dagger.yaml's")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -422,6 +424,9 @@ def main() -> None:
     if args.part in ("learn", "all"):
         result["learn"] = learn_part(args.seeds, args.iterations, args.threshold)
     if args.part in ("pipeline", "all"):
+        if args.student_iterations is None:
+            from omegaconf import OmegaConf
+            args.student_iterations = int(OmegaConf.load(Path(__file__).resolve().parents[1] / "configs" / "student.yaml").iterations)
         result["pipeline"] = pipeline_part(args.pipeline_seeds, args.episodes, args.iterations, args.student_iterations,
                                            args.finetune_iterations)
         print(json.dumps(result["pipeline"], indent=1), flush=True)
