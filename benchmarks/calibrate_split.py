@@ -18,33 +18,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 from omegaconf import OmegaConf, open_dict
 
 import evaluation.config  # noqa: F401  (registers the schema)
 from envs import make_env
+from envs.randomization import step_split
 from evaluation.evaluate import evaluate
 from runstore.config import compose
 from teacher.load import load_run
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def widened(spec, fraction: float) -> list[list[float]]:
-    """The train range of one parameter widened by ``fraction`` of the step to its held-out range."""
-    lo, hi = spec.train
-    held_lo = min(a for a, _ in spec.heldout)
-    held_hi = max(b for _, b in spec.heldout)
-    new_lo, new_hi = lo - fraction * (lo - held_lo), hi + fraction * (held_hi - hi)
-    if spec.integer:
-        new_lo, new_hi = math.floor(new_lo + 1e-9), math.ceil(new_hi - 1e-9)
-    return [[float(new_lo), float(new_hi)]]
-
-
-def candidate_splits(param_specs, fractions: list[float]) -> dict[str, dict]:
-    return {f"step{a:g}": {s.name: widened(s, a) for s in param_specs} for a in fractions}
 
 
 def main() -> None:
@@ -62,7 +47,7 @@ def main() -> None:
     cfg, _, _ = load_run(args.teachers[0], "last")
     task = cfg.task.name
     specs = make_env(cfg.task, num_envs=1).param_specs
-    splits = candidate_splits(specs, sorted(args.fractions))
+    splits = {f"step{a:g}": step_split(specs, a) for a in sorted(args.fractions)}
     out_dir = args.out_dir or f"runs/calibrate-{task}"
     ecfg = compose("evaluate", [f"runs=[{','.join(args.teachers)}]", "splits=[train]", "sweep=false",
                                 f"episodes={args.episodes}", f"resample_prob={args.resample}", f"out_dir={out_dir}",

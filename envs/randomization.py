@@ -62,6 +62,23 @@ class ParamSpec:
         return not (b <= lo or a >= hi)
 
 
+def step_split(specs: Sequence[ParamSpec], fraction: float) -> dict[str, list[list[float]]]:
+    """A split that widens every train range by ``fraction`` of the way to its held-out range on
+    each side (1: the held-out hull; an integer parameter's ends rounded outward). Candidate
+    held-out steps for calibration (benchmarks/calibrate_split.py)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction {fraction}: a step toward the held-out range is in (0, 1]")
+    split = {}
+    for spec in specs:
+        lo, hi = spec.train
+        new_lo = lo - fraction * (lo - min(a for a, _ in spec.heldout))
+        new_hi = hi + fraction * (max(b for _, b in spec.heldout) - hi)
+        if spec.integer:
+            new_lo, new_hi = math.floor(new_lo + 1e-9), math.ceil(new_hi - 1e-9)
+        split[spec.name] = [[float(new_lo), float(new_hi)]]
+    return split
+
+
 def intervals_for(spec: ParamSpec, split: str | Mapping[str, Sequence[Sequence[float]]]) -> list[Interval]:
     """The intervals one parameter is sampled from under a split."""
     if isinstance(split, str):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from envs import make_env
-from envs.randomization import ParamSpec, Sampler
+from envs.randomization import ParamSpec, Sampler, step_split
 
 
 def _params(env, split):
@@ -39,6 +39,20 @@ def test_extreme_never_touches_train_endpoint():
     spec = ParamSpec("m", train=(0.8, 1.2), heldout=((0.7, 1.3),), extreme=((0.8, 0.8), (1.2, 1.2)), nominal=1.0)
     v = Sampler([spec], "extreme")(1000, np.random.default_rng(0))
     assert ((v < 0.8) | (v > 1.2)).all()
+
+
+def test_a_step_split_widens_train_by_a_fraction_of_the_way_to_heldout():
+    mass = ParamSpec("mass", train=(0.5, 1.5), heldout=((0.3, 1.8),), extreme=((0.3, 0.5),), nominal=1.0)
+    delay = ParamSpec("delay", train=(0.0, 2.0), heldout=((0.0, 3.0),), extreme=((3.0, 3.0),), nominal=1.0, integer=True)
+    # by hand: 0.5 - 0.5 * 0.2 = 0.4 and 1.5 + 0.5 * 0.3 = 1.65; delay 2 + 0.5 * 1 = 2.5, rounded outward to 3
+    half = step_split([mass, delay], 0.5)
+    assert half["mass"] == [[pytest.approx(0.4), pytest.approx(1.65)]] and half["delay"] == [[0.0, 3.0]]
+    assert step_split([mass], 1.0)["mass"] == [[pytest.approx(0.3), pytest.approx(1.8)]]  # the held-out hull
+    assert step_split([delay], 0.25)["delay"] == [[0.0, 3.0]]
+    v = Sampler([mass, delay], half)(4000, np.random.default_rng(0))
+    assert v[:, 0].min() >= 0.4 - 1e-9 and v[:, 0].max() <= 1.65 + 1e-9 and v[:, 0].max() > 1.6
+    with pytest.raises(ValueError, match="fraction 0"):
+        step_split([mass], 0.0)
 
 
 def test_extreme_overlapping_train_and_heldout_inside_train_are_rejected():
