@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from teacher_quadruped import MAX_LIN_VEL_ERR, MIN_LENGTH_FRACTION
+from teacher_quadruped import MAX_LIN_VEL_ERR, MIN_LENGTH_FRACTION, tracks
 
 GO2_EPISODE_STEPS = 1000  # 20 s at 50 Hz (configs/task/go2.yaml episode_length)
 
@@ -22,12 +22,7 @@ def summarize(folder: Path) -> dict:
     slices = json.loads((folder / "go2_slices.json").read_text())
     curve = [json.loads(line) for line in (folder / "go2_metrics.jsonl").read_text().splitlines()]
     min_length = MIN_LENGTH_FRACTION * GO2_EPISODE_STEPS
-
-    def tracks(m):
-        err, length = m["episode_lin_vel_err"], m["mean_episode_length"]
-        return err is not None and length is not None and err <= MAX_LIN_VEL_ERR and length >= min_length
-
-    hit = next((m for m in curve if tracks(m)), None)
+    hit = next((m for m in curve if tracks(m, min_length)), None)
     errs = [m["episode_lin_vel_err"] for m in curve if m["episode_lin_vel_err"] is not None and m["mean_episode_length"] >= min_length]
     last = curve[-1]
     return {

@@ -32,6 +32,12 @@ MAX_LIN_VEL_ERR = 0.24
 MIN_LENGTH_FRACTION = 0.9
 
 
+def tracks(m: dict, min_length: float) -> bool:
+    """One logged iteration at the threshold: velocity error low enough, episodes long enough."""
+    err, length = m["episode_lin_vel_err"], m["mean_episode_length"]
+    return err is not None and length is not None and err <= MAX_LIN_VEL_ERR and length >= min_length
+
+
 def profile(run_dir: str, steps: int = 50) -> dict:
     """Seconds per control step of the simulation alone and of the policy alone."""
     cfg, policy, _ = load_run(run_dir, "last")
@@ -74,12 +80,7 @@ def main() -> None:
         last_wall = m["wall_s"]
         m["wall_s"] += offset
     min_length = MIN_LENGTH_FRACTION * cfg.task.episode_length
-
-    def tracks(m: dict) -> bool:
-        err, length = m["episode_lin_vel_err"], m["mean_episode_length"]
-        return err is not None and length is not None and err <= MAX_LIN_VEL_ERR and length >= min_length
-
-    hit = next((m for m in curve if tracks(m)), None)
+    hit = next((m for m in curve if tracks(m, min_length)), None)
     last = curve[-1]
     collect = sum(m["collect_s"] for m in curve)
     update = sum(m["update_s"] for m in curve)
