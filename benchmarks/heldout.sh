@@ -8,7 +8,9 @@
 # benchmarks/results/heldout_<task>.{json,md}.
 #   bash benchmarks/heldout.sh <task> [seeds...]          (default seeds: 0 1 2)
 # Environment: JOBS (seeds trained at once, each on OMP_NUM_THREADS=1; default 1),
-# RUNS (where the runs go), TEACHER / STUDENT (extra overrides), RESAMPLE (default 0.01).
+# RUNS (where the runs go), TEACHER / STUDENT (extra overrides), RESAMPLE (default 0.01),
+# ITERATIONS (max_iterations of the teacher, DR and Robust runs only: the fine-tuning keeps
+# its own 100), EVAL (extra evaluation overrides, e.g. episodes=256).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,9 @@ PY=.venv/bin/python
 Q="log.progress=false log.print_every=50 log.tensorboard=false"
 read -r -a TEACHER <<< "${TEACHER:-}"
 read -r -a STUDENT <<< "${STUDENT:-}"
+read -r -a EVAL <<< "${EVAL:-}"
+BUDGET=()
+[ -n "${ITERATIONS:-}" ] && BUDGET=("max_iterations=$ITERATIONS")
 [ "$JOBS" -gt 1 ] && export OMP_NUM_THREADS=1 && Q="$Q nthread=1"
 
 run() {  # run <dir> <module> <overrides...>: train unless the run finished before
@@ -33,9 +38,9 @@ run() {  # run <dir> <module> <overrides...>: train unless the run finished befo
 
 one_seed() {
   local s=$1 d="$RUNS/s$1"
-  run "$d/teacher" teacher.train seed=$s "${TEACHER[@]}"
-  run "$d/dr" teacher.train seed=$s policy.actor_input=history "${TEACHER[@]}"
-  run "$d/robust" teacher.train seed=$s policy.actor_input=obs "${TEACHER[@]}"
+  run "$d/teacher" teacher.train seed=$s "${TEACHER[@]}" "${BUDGET[@]}"
+  run "$d/dr" teacher.train seed=$s policy.actor_input=history "${TEACHER[@]}" "${BUDGET[@]}"
+  run "$d/robust" teacher.train seed=$s policy.actor_input=obs "${TEACHER[@]}" "${BUDGET[@]}"
   for m in dagger adapt sysid; do
     run "$d/$m" student.distill seed=$s teacher="$d/teacher" method=$m "${STUDENT[@]}" export=false
   done
@@ -61,7 +66,8 @@ wait
 for r in "${ALL[@]}"; do [ -f "$r/checkpoints/last.pt" ] || { echo "missing $r (see $RUNS.s*.log)"; exit 1; }; done
 LIST=$(IFS=,; echo "${ALL[*]}")
 unset OMP_NUM_THREADS
-$PY -m evaluation.evaluate "runs=[$LIST]" out_dir="$RUNS/eval" sweep=false resample_prob="${RESAMPLE:-0.01}"
+$PY -m evaluation.evaluate "runs=[$LIST]" out_dir="$RUNS/eval" sweep=false resample_prob="${RESAMPLE:-0.01}" \
+  "${EVAL[@]}"
 cp "$RUNS/eval/report.json" "benchmarks/results/heldout_$TASK.json"
 cp "$RUNS/eval/report.md" "benchmarks/results/heldout_$TASK.md"
 echo "wrote benchmarks/results/heldout_$TASK.{json,md} from $RUNS"
