@@ -118,8 +118,6 @@ def remove_stale_temporaries(out_dir: Path) -> None:
 
 
 def evaluate(cfg: DictConfig) -> dict:
-    """Evaluate into a hidden temporary dir beside ``out_dir``, renamed into place on
-    success: a killed evaluation leaves the old report (or none), never a half-written one."""
     t0 = time.perf_counter()
     task_cfg, splits, out_dir = check_inputs(cfg)
     policies = []
@@ -130,12 +128,21 @@ def evaluate(cfg: DictConfig) -> dict:
     if cfg.reference is not None and cfg.reference not in names:
         raise ValueError(f"reference={cfg.reference!r} is not among the policies these runs give ({names}); "
                          "pass one of them, or reference=null")
+    report = build_atomically(out_dir, lambda tmp: _evaluate(cfg, task_cfg, splits, policies, tmp, t0))
+    cfg.out_dir = str(out_dir)
+    return report
+
+
+def build_atomically(out_dir: Path, build):
+    """``build(tmp)`` writes into a hidden temporary dir beside ``out_dir``, renamed into
+    place on success: a killed evaluation leaves the old report (or none), never a
+    half-written one. Returns what ``build`` returns."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out_dir)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-{os.getpid()}-"))
     try:
-        report = _evaluate(cfg, task_cfg, splits, policies, tmp, t0)
-        if out_dir.exists():  # overwrite=true (checked): swap, then drop the old one
+        result = build(tmp)
+        if out_dir.exists():  # overwrite (checked by the caller): swap, then drop the old one
             old = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.old-"))
             os.replace(out_dir, old / "report")
             os.replace(tmp, out_dir)
@@ -145,13 +152,35 @@ def evaluate(cfg: DictConfig) -> dict:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    cfg.out_dir = str(out_dir)
-    return report
+    return result
+
+
+def tables(per_run: dict[tuple[str, str], list[dict]], returns: dict[tuple[str, str], list],
+           reference: str | None) -> tuple[list[dict], list[dict]]:
+    """The report's rows and paired comparisons from each (split, policy)'s per-run summaries
+    and per-episode returns (runs in seed order): one row per split and policy, its runs
+    pooled; each deployable policy against each deployable baseline (and ``reference``),
+    paired by episode and seed."""
+    rows = []
+    for (split_name, name), runs in per_run.items():
+        row = {k: v for k, v in pool_runs(runs).items() if k != "run_dir"}
+        rows.append({"policy": name, "split": split_name, **row, **combine_seeds(runs),
+                     "run_dirs": [r["run_dir"] for r in runs]})
+    comparisons = []
+    against = BASELINES + ((reference,) if reference and reference not in BASELINES else ())
+    for (split_name, name), rets in returns.items():
+        if name in BASELINES or not per_run[(split_name, name)][0]["deployable"]:
+            continue
+        for baseline in against:
+            if baseline != name and (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
+                comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
+                                    **paired_difference(rets, returns[(split_name, baseline)])})
+    return rows, comparisons
 
 
 def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: Path, t0: float) -> dict:
     atomic_write_text(out_dir / "config.yaml", OmegaConf.to_yaml(cfg))
-
+    atomic_write_text(out_dir / "task.yaml", OmegaConf.to_yaml(task_cfg))  # what a merge checks
     per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
     returns: dict[tuple[str, str], list] = defaultdict(list)
     episodes_file = h5py.File(out_dir / "episodes.h5", "w")
@@ -165,34 +194,24 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: 
             per_run[(split_name, pol.name)].append({**summary, "run_dir": pol.run_dir, "deployable": pol.deployable})
             returns[(split_name, pol.name)].append(records["return"])
             group = episodes_file.create_group(f"{split_name}/{pol.name}_{k}")
-            group.attrs["run_dir"] = pol.run_dir
+            group.attrs.update(run_dir=pol.run_dir, policy=pol.name, deployable=pol.deployable)
             for key, v in records.items():
                 group.create_dataset(key, data=v.numpy())
         episodes_file[split_name].attrs["param_names"] = list(env.param_names)
+    # what summarizing the episodes again (evaluation/merge.py) needs, without building the task
+    probe = make_env(task_cfg, num_envs=1)
+    rate = cfg.resample_prob if cfg.resample_prob is not None else task_cfg.get("resample_prob", 0.0)
+    episodes_file.attrs.update(control_dt=probe.control_dt, max_episode_length=probe.max_episode_length,
+                               episode_metric_names=list(probe.episode_metric_names), seed=cfg.seed,
+                               episodes=cfg.episodes, resample_prob=float(rate))
     episodes_file.close()
     breakdown = failure_breakdown(out_dir / "episodes.h5")
-
-    rows = []
-    for (split_name, name), runs in per_run.items():
-        row = {k: v for k, v in pool_runs(runs).items() if k != "run_dir"}
-        rows.append({"policy": name, "split": split_name, **row, **combine_seeds(runs),
-                     "run_dirs": [r["run_dir"] for r in runs]})
-
-    # each deployable policy against each deployable baseline (and the reference), paired by episode
-    comparisons = []
-    against = BASELINES + ((cfg.reference,) if cfg.reference and cfg.reference not in BASELINES else ())
-    for (split_name, name), rets in returns.items():
-        if name in BASELINES or not per_run[(split_name, name)][0]["deployable"]:
-            continue
-        for baseline in against:
-            if baseline != name and (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
-                comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
-                                    **paired_difference(rets, returns[(split_name, baseline)])})
+    rows, comparisons = tables(per_run, returns, cfg.reference)
 
     sweeps: dict[str, dict[str, list]] = {}
     train_ranges = {}
     if cfg.sweep:
-        specs = make_env(task_cfg, num_envs=1).param_specs
+        specs = probe.param_specs
         for spec in specs:
             if cfg.sweep_params and spec.name not in cfg.sweep_params:
                 continue

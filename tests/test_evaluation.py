@@ -154,3 +154,61 @@ def test_labelled_variants_are_compared_with_a_reference_policy(tmp_path):
         ref = f[f"heldout/{groups[str(tmp_path / 'dagger')]}/return"][()]
     assert pairs[("dagger_long", "dagger")]["diff_mean"] == pytest.approx(float(np.mean(long - ref)), rel=1e-5)
     assert "| dagger_long | dagger |" in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_evaluations_of_separate_seeds_merge_into_the_joint_report(tmp_path):
+    """Seeds evaluated apart (other machines, other sessions) and merged give the report of
+    one evaluation of all the runs, number for number; bad merges are refused before
+    anything is written."""
+    from evaluation.merge import main as merge_main, merge
+
+    base = [*QUIET, "num_envs=32", "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0"]
+    for s in (0, 1):
+        train(compose("teacher", [*base, f"seed={s}", f"run_dir={tmp_path}/s{s}/teacher"]))
+        train(compose("teacher", [*base, f"seed={s}", "policy.actor_input=history", f"run_dir={tmp_path}/s{s}/dr"]))
+        distill(compose("student", [*QUIET, f"seed={s}", f"teacher={tmp_path}/s{s}/teacher", "num_envs=32",
+                                    "iterations=1", "eval_envs=8", "batch_size=64", "export=false",
+                                    f"run_dir={tmp_path}/s{s}/dagger"]))
+    common = ["episodes=16", "splits=[train,heldout]", "sweep=false", "resample_prob=0.01"]
+
+    def runs(*seeds):
+        return "runs=[" + ",".join(f"{tmp_path}/s{s}/{r}" for s in seeds for r in ("teacher", "dr", "dagger")) + "]"
+
+    joint = evaluate(compose("evaluate", [runs(0, 1), *common, f"out_dir={tmp_path}/joint"]))
+    for s in (0, 1):
+        evaluate(compose("evaluate", [runs(s), *common, f"out_dir={tmp_path}/eval{s}"]))
+    merged = merge([f"{tmp_path}/eval0", f"{tmp_path}/eval1"], f"{tmp_path}/merged")
+    def keyed(rows, *keys):
+        return {tuple(r[k] for k in keys): r for r in rows}
+
+    assert keyed(merged["rows"], "split", "policy") == keyed(joint["rows"], "split", "policy")
+    assert keyed(merged["comparisons"], "split", "policy", "baseline") == \
+        keyed(joint["comparisons"], "split", "policy", "baseline")
+    assert merged["breakdown"] == joint["breakdown"] and len(merged["comparisons"]) == 2 * 2
+    assert {(r["split"], r["policy"], r["seeds"]) for r in merged["rows"]} == \
+        {(s, p, 2) for s in ("train", "heldout") for p in ("oracle", "noadapt", "dr", "dagger")}
+    saved = json.loads((tmp_path / "merged" / "report.json").read_text())
+    assert saved["merged_from"] == [f"{tmp_path}/eval0", f"{tmp_path}/eval1"]
+    with h5py.File(tmp_path / "merged" / "episodes.h5") as f, h5py.File(tmp_path / "eval1" / "episodes.h5") as one:
+        assert np.array_equal(f["heldout/dagger_7"]["return"][()], one["heldout/dagger_3"]["return"][()])
+        assert f["heldout/dagger_7"].attrs["evaluation"] == f"{tmp_path}/eval1"
+
+    # refused, naming what differs, and nothing written
+    evaluate(compose("evaluate", [runs(1), *[c for c in common if not c.startswith("episodes")], "episodes=8",
+                                  f"out_dir={tmp_path}/eval1_short"]))
+    evaluate(compose("evaluate", [runs(1), *common, f"out_dir={tmp_path}/eval1_again"]))
+    for dirs, match in (([f"{tmp_path}/eval0", f"{tmp_path}/eval1_short"], "episodes=8"),
+                        ([f"{tmp_path}/eval0", f"{tmp_path}/eval0"], "given twice"),
+                        ([f"{tmp_path}/eval0", f"{tmp_path}/s0/teacher"], "task.yaml does not exist"),
+                        ([f"{tmp_path}/eval1", f"{tmp_path}/eval1_again"], "the same run evaluated twice")):
+        with pytest.raises((ValueError, FileNotFoundError), match=match):
+            merge(dirs, f"{tmp_path}/refused")
+        assert not (tmp_path / "refused").exists()
+    with pytest.raises(ValueError, match="--reference 'dagger_long' is not among"):
+        merge([f"{tmp_path}/eval0", f"{tmp_path}/eval1"], f"{tmp_path}/refused", reference="dagger_long")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        merge_main([f"{tmp_path}/eval0", f"{tmp_path}/eval1", "--out", f"{tmp_path}/merged"])
+    merge_main([f"{tmp_path}/eval0", f"{tmp_path}/eval1", "--out", f"{tmp_path}/merged", "--overwrite",
+                "--reference", "dagger"])
+    again = json.loads((tmp_path / "merged" / "report.json").read_text())
+    assert again["comparisons"] == saved["comparisons"] and again["rows"] == saved["rows"]
