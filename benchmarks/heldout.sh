@@ -2,16 +2,21 @@
 # The multi-seed held-out table of one task (issue #11's protocol): for each training seed a
 # teacher, the DR and Robust baselines, the DAgger, adaptation-module (MLP and TCN history
 # encoders, the same budget; the TCN with RMA/HORA's 32 channels) and SysID students, the
-# DAgger student fine-tuned by PPO (configs/finetune/dagger.yaml), then one paired
-# evaluation of all of them on the train, heldout (calibrated) and extreme splits, with the
-# dynamics resampled within episodes at RMA's test rate. Called by heldout_<task>.sh; copies report.{json,md} to
-# benchmarks/results/heldout_<task>.{json,md}.
+# DAgger student fine-tuned by PPO (configs/finetune/dagger.yaml), then a paired evaluation
+# of the seed's runs on the train, heldout (calibrated) and extreme splits, with the dynamics
+# resampled within episodes at RMA's test rate, kept in benchmarks/results/heldout_<task>/s<seed>/
+# (episodes.h5 and its report). The table, benchmarks/results/heldout_<task>.{json,md}, merges
+# every seed kept there (evaluation/merge.py): seeds trained in other sessions or on other
+# machines count, so a table too long for one session grows a seed at a time.
+# Called by heldout_<task>.sh.
 #   bash benchmarks/heldout.sh <task> [seeds...]          (default seeds: 0 1 2)
 # Environment: JOBS (seeds trained at once, each on OMP_NUM_THREADS=1; default 1),
-# RUNS (where the runs go), TEACHER / STUDENT (extra overrides), RESAMPLE (default 0.01),
+# RUNS (where the runs go), KEEP (where the seeds' evaluations are kept and the table is
+# written as KEEP.{json,md}), TEACHER / STUDENT (extra overrides), RESAMPLE (default 0.01),
 # ITERATIONS (max_iterations of the teacher, DR and Robust runs only: the fine-tuning keeps
 # its own 100), EVAL (extra evaluation overrides, e.g. episodes=256).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
+# Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
@@ -47,9 +52,20 @@ one_seed() {
   run "$d/adapt_tcn" student.distill seed=$s teacher="$d/teacher" method=adapt encoder=tcn 'encoder_hidden=[32]' \
     "${STUDENT[@]}" export=false
   run "$d/dagger_ppo" teacher.train seed=$s "${TEACHER[@]}" +finetune=dagger init_from="$d/dagger"
+  local list
+  list=$(printf "$d/%s," teacher dr robust dagger adapt sysid adapt_tcn dagger_ppo)
+  # evaluated again when a run was (re)trained after the last evaluation
+  if [ ! -f "$d/eval/report.json" ] || [ -n "$(find "$d" -name summary.json -newer "$d/eval/report.json")" ]; then
+    $PY -m evaluation.evaluate "runs=[${list%,}]" out_dir="$d/eval" overwrite=true sweep=false \
+      resample_prob="${RESAMPLE:-0.01}" ${EVAL_NTHREAD:-} "${EVAL[@]}" | tail -1
+  fi
+  mkdir -p "$KEEP/s$s"
+  cp "$d/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$KEEP/s$s/"
 }
 
-ALL=()
+KEEP=${KEEP:-benchmarks/results/heldout_$TASK}
+EVAL_NTHREAD=
+[ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1
 running=0
 for s in $SEEDS; do
   echo "== $TASK seed $s -> $RUNS/s$s"
@@ -60,14 +76,16 @@ for s in $SEEDS; do
   else
     one_seed "$s"
   fi
-  for r in teacher dr robust dagger adapt sysid adapt_tcn dagger_ppo; do ALL+=("$RUNS/s$s/$r"); done
 done
-wait
-for r in "${ALL[@]}"; do [ -f "$r/checkpoints/last.pt" ] || { echo "missing $r (see $RUNS.s*.log)"; exit 1; }; done
-LIST=$(IFS=,; echo "${ALL[*]}")
-unset OMP_NUM_THREADS
-$PY -m evaluation.evaluate "runs=[$LIST]" out_dir="$RUNS/eval" sweep=false resample_prob="${RESAMPLE:-0.01}" \
-  "${EVAL[@]}"
-cp "$RUNS/eval/report.json" "benchmarks/results/heldout_$TASK.json"
-cp "$RUNS/eval/report.md" "benchmarks/results/heldout_$TASK.md"
-echo "wrote benchmarks/results/heldout_$TASK.{json,md} from $RUNS"
+while [ "$running" -gt 0 ]; do wait -n || { echo "a seed failed (see $RUNS.s*.log)"; exit 1; }; running=$((running - 1)); done
+for s in $SEEDS; do [ -f "$KEEP/s$s/episodes.h5" ] || { echo "seed $s has no evaluation (see $RUNS.s$s.log)"; exit 1; }; done
+KEPT=("$KEEP"/s*)
+if [ "${#KEPT[@]}" -eq 1 ]; then
+  cp "${KEPT[0]}/report.json" "$KEEP.json"
+  cp "${KEPT[0]}/report.md" "$KEEP.md"
+else
+  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite > /dev/null
+  cp "$RUNS/merged/report.json" "$KEEP.json"
+  cp "$RUNS/merged/report.md" "$KEEP.md"
+fi
+echo "wrote $KEEP.{json,md} from ${KEPT[*]}"
