@@ -196,7 +196,7 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: 
             group = episodes_file.create_group(f"{split_name}/{pol.name}_{k}")
             group.attrs.update(run_dir=pol.run_dir, policy=pol.name, deployable=pol.deployable)
             for key, v in records.items():
-                group.create_dataset(key, data=v.numpy(), compression="gzip", shuffle=True)  # kept in git per seed
+                group.create_dataset(key, data=v.numpy())
         episodes_file[split_name].attrs["param_names"] = list(env.param_names)
     # what summarizing the episodes again (evaluation/merge.py) needs, without building the task
     probe = make_env(task_cfg, num_envs=1)
