@@ -61,7 +61,7 @@ def test_rsl_rl_ppo_learns_an_apprentice_task(rsl_rl_teacher, cartpole_cfg):
     policy = runner.get_inference_policy()
     trained = evaluate(cartpole_cfg, lambda o: policy(as_groups(o)).clamp(-1, 1))
     untrained = evaluate(cartpole_cfg, lambda o: torch.zeros(128, 1))
-    assert untrained < 35 and trained > 60, (trained, untrained)  # ~85 after 30 iterations on 256 envs
+    assert untrained < 35 and trained > 60, (trained, untrained)  # 85-170 after 30 iterations on 256 envs (the value differs between machines)
 
 
 def test_rsl_rl_distillation_runner_distills_an_apprentice_teacher(rsl_rl_teacher, cartpole_cfg, tmp_path):
@@ -69,7 +69,7 @@ def test_rsl_rl_distillation_runner_distills_an_apprentice_teacher(rsl_rl_teache
     env = RslRlVecEnv(make_env(cartpole_cfg, num_envs=256, seed=1))
     cfg = {"num_steps_per_env": 16, "save_interval": 1000,
            "obs_groups": {"student": ["proprio_hist"], "teacher": ["policy", "privileged"]},
-           "algorithm": {"class_name": "Distillation", "num_learning_epochs": 2, "learning_rate": 1e-3,
+           "algorithm": {"class_name": "Distillation", "num_learning_epochs": 5, "learning_rate": 1e-3,
                          "gradient_length": 15},
            "student": mlp_cfg(0.1), "teacher": mlp_cfg(0.0)}
     runner = DistillationRunner(env, cfg, log_dir=str(tmp_path), device="cpu")
@@ -80,7 +80,7 @@ def test_rsl_rl_distillation_runner_distills_an_apprentice_teacher(rsl_rl_teache
         return evaluate(cartpole_cfg, lambda o: student(as_groups(o)).clamp(-1, 1))
 
     before = student_return()
-    runner.learn(30)
+    runner.learn(60)
     after = student_return()
     teacher = runner.alg.teacher.eval()
     teacher_return = evaluate(cartpole_cfg, lambda o: teacher(as_groups(o)).clamp(-1, 1))
