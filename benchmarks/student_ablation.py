@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from runstore.config import compose
-from runstore.store import config_diff
+from runstore.store import config_diff, finished_or_cleared
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = ["log.progress=false", "log.print_every=50", "log.tensorboard=false"]
@@ -37,10 +36,9 @@ _ABSENT = object()
 
 def run(module: str, run_dir: Path, overrides: list[str], threads: int | None) -> None:
     """Train one run unless it finished before (a run stopped midway starts over)."""
-    if (run_dir / "summary.json").exists():
+    if finished_or_cleared(run_dir) is not None:
         print(f"kept {run_dir}", flush=True)
         return
-    shutil.rmtree(run_dir, ignore_errors=True)
     env = dict(os.environ, WANDB_MODE="disabled", PYTHONUNBUFFERED="1")
     extra = []
     if threads:

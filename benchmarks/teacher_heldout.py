@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 from pathlib import Path
 
 from runstore.config import compose
+from runstore.store import finished_or_cleared
 from teacher.train import train
 
 OUT = Path(__file__).resolve().parent / "results" / "teacher_heldout"
@@ -38,11 +38,8 @@ KEYS = ("mean_return", "heldout_return", "heldout_success", "heldout_return_best
 
 def run(variant: str, seed: int, iterations: int, nthread: int, root: Path) -> dict:
     run_dir = root / f"{variant}-s{seed}"
-    if (run_dir / "summary.json").exists():
-        return json.loads((run_dir / "summary.json").read_text())
-    if run_dir.exists():  # a run interrupted before its summary: train it again from scratch
-        shutil.rmtree(run_dir)
-    return train(compose("teacher", [*VARIANTS[variant], f"seed={seed}", f"max_iterations={iterations}",
+    summary = finished_or_cleared(run_dir)  # a run stopped before its summary trains again from scratch
+    return summary if summary is not None else train(compose("teacher", [*VARIANTS[variant], f"seed={seed}", f"max_iterations={iterations}",
                                      f"nthread={nthread}", f"run_dir={run_dir}", "log.progress=false",
                                      "log.tensorboard=false", "log.print_every=0"]))
 

@@ -22,6 +22,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -154,6 +155,16 @@ def _atomic(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def finished_or_cleared(run_dir: Path) -> dict | None:
+    """For a benchmark rerun to finish what a stopped one left: the summary of a run that
+    finished, or None once whatever a stopped run left in ``run_dir`` is removed (it starts over)."""
+    run_dir = Path(run_dir)
+    if (run_dir / "summary.json").is_file():
+        return json.loads((run_dir / "summary.json").read_text())
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -223,3 +223,16 @@ def test_student_bad_input_is_refused_before_anything_is_written(short_teacher, 
 
 def iterations_logged(run) -> list[int]:
     return [json.loads(x)["iteration"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_benchmark_rerun_keeps_finished_runs_and_starts_stopped_ones_over(tmp_path):
+    from runstore.store import finished_or_cleared
+
+    done, stopped = tmp_path / "done", tmp_path / "stopped"
+    (done / "checkpoints").mkdir(parents=True)
+    (done / "summary.json").write_text('{"mean_return": 12.5}')
+    (stopped / "checkpoints").mkdir(parents=True)
+    (stopped / "checkpoints" / "last.pt").write_bytes(b"a half-finished run")
+    assert finished_or_cleared(done) == {"mean_return": 12.5} and (done / "checkpoints").is_dir()
+    assert finished_or_cleared(stopped) is None and not stopped.exists()
+    assert finished_or_cleared(tmp_path / "never") is None
