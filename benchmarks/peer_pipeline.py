@@ -16,7 +16,7 @@ from envs import make_env  # noqa: E402
 from envs.config import load_task_cfg  # noqa: E402
 from envs.rollout import run_episodes  # noqa: E402
 from evaluation.metrics import ci95, paired_difference, summarize  # noqa: E402
-from peer_runners import HORIZON, NUM_ENVS, mlp, quiet_stdout, run_rsl_rl  # noqa: E402
+from peer_runners import NUM_ENVS, quiet_stdout, rsl_rl_settings, run_rsl_rl  # noqa: E402
 
 SPLITS, RESAMPLE = ("train", "heldout", "extreme"), 0.01
 
@@ -73,11 +73,7 @@ def pipeline_seed(seed: int, episodes: int, iterations: int, student_iterations:
         timings["rsl_rl_teacher_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         env = RslRlVecEnv(make_env(load_task_cfg("cartpole"), num_envs=NUM_ENVS, seed=seed + 1))
-        dcfg = {"num_steps_per_env": HORIZON, "save_interval": 10**9,
-                "obs_groups": {"student": ["proprio_hist"], "teacher": ["policy", "privileged"]},
-                "algorithm": {"class_name": "Distillation", "num_learning_epochs": 5, "learning_rate": 1e-3,
-                              "gradient_length": 15},
-                "student": mlp(0.1), "teacher": mlp(0.0)}
+        dcfg = rsl_rl_settings()["student"]
         rsl_teacher.save(f"{tmp}/rsl_teacher.pt")
         distiller = DistillationRunner(env, dcfg, log_dir=f"{tmp}/rsl_student", device="cpu")
         distiller.load(f"{tmp}/rsl_teacher.pt")

@@ -58,20 +58,15 @@ class Probe:
                 "env_share": round(self.env_s / wall, 3)}
 
 
-def mlp(std=None) -> dict:
-    cfg = {"class_name": "MLPModel", "hidden_dims": [128, 128], "activation": "elu", "obs_normalization": True}
-    if std is not None:
-        cfg["distribution_cfg"] = {"class_name": "GaussianDistribution", "init_std": std}
-    return cfg
+def rsl_rl_settings() -> dict:
+    """rsl_rl's settings on cartpole (Isaac Lab's), shared with its pipeline: configs/rsl_rl/cartpole.yaml."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.load(Path(__file__).resolve().parents[1] / "configs" / "rsl_rl" / "cartpole.yaml"))
 
 
 def rsl_rl_ppo_cfg() -> dict:
-    return {"num_steps_per_env": HORIZON, "save_interval": 10**9,
-            "obs_groups": {"actor": ["policy", "privileged"], "critic": ["policy", "privileged", "critic"]},
-            "algorithm": {"class_name": "PPO", "num_learning_epochs": 5, "num_mini_batches": 4, "learning_rate": 1e-3,
-                          "schedule": "adaptive", "desired_kl": 0.01, "entropy_coef": 0.005, "gamma": 0.99,
-                          "lam": 0.95, "clip_param": 0.2, "value_loss_coef": 1.0, "max_grad_norm": 1.0},
-            "actor": mlp(1.0), "critic": mlp()}
+    return rsl_rl_settings()["teacher"]
 
 
 def run_apprentice(seed: int, iterations: int, threshold: float) -> dict:

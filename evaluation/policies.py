@@ -7,7 +7,9 @@
 - a Robust run (PPO on ``obs`` alone: randomization, no latent, no history; RMA's
   "Robust") gives ``robust``, a deployable policy that reads only the last history row;
 - a student run gives its method (``dagger``, ``adapt``, ``sysid``), suffixed by its history
-  encoder when that is not the default MLP (``adapt_tcn``).
+  encoder when that is not the default MLP (``adapt_tcn``);
+- a run trained by rsl_rl's own runners (``envs/ecosystem/rsl_rl_runs.py``) gives
+  ``rsl_rl_teacher`` (privileged) or ``rsl_rl_student`` (deployable if it reads only the history).
 A run's ``label`` (teacher and student configs) is appended to each of its names
 (``dagger_long``, ``oracle_noise``): variants of one method side by side in one evaluation.
 Deployable policies are called with ``proprio_hist`` alone.
@@ -103,4 +105,11 @@ def _load_run_policies(run_dir: str, task_name: str, noadapt_envs: int) -> tuple
         name = cfg.method if cfg.encoder == "mlp" else f"{cfg.method}_{cfg.encoder}"  # e.g. adapt_tcn beside adapt
         name += resampled_suffix(cfg.task)
         return [EvalPolicy(name, run_dir, deployable(student), True)], cfg
+    if stage == "rsl_rl":
+        from envs.ecosystem.rsl_rl_runs import load_policy
+
+        name, act, is_deployable, cfg = load_policy(run_dir)
+        if cfg.task.name != task_name:
+            raise CheckpointError(f"{run_dir} was trained on {cfg.task.name!r}, not {task_name!r}")
+        return [EvalPolicy(name, run_dir, act, is_deployable)], cfg
     raise CheckpointError(f"{run_dir}: unknown checkpoint stage {stage!r}")

@@ -154,3 +154,65 @@ def test_rl_games_trains_an_apprentice_teacher_run_that_the_next_stages_take(tmp
     assert oracle["return_mean"] > 50
     with pytest.raises(ConfigError, match=r"ppo.objective='kl' is not available with trainer=rl_games"):
         compose("teacher", ["trainer=rl_games", "ppo.objective=kl"])
+
+
+def test_rsl_rl_pipeline_writes_runs_that_evaluation_reads_beside_apprentice_runs(trained_teacher, tmp_path):
+    """rsl_rl's own teacher and student, trained by its runners, written as runs: the evaluation
+    reads them by name and act exactly as rsl_rl's inference policies; the student is called with
+    the history alone; a checkpoint naming a model class this version does not allow is refused."""
+    from envs.ecosystem.rsl_rl_pipeline import run
+    from evaluation.evaluate import evaluate as evaluate_runs
+    from evaluation.policies import load_policies
+    from runstore.config import compose
+    from runstore.store import CheckpointError, load_checkpoint, save_checkpoint
+
+    teacher_run, _ = trained_teacher
+    out = tmp_path / "rsl"
+    (out / "rsl_rl_student").mkdir(parents=True)
+    (out / "rsl_rl_student" / "keep.txt").write_text("an earlier run")
+    with pytest.raises(FileExistsError, match="rsl_rl_student exists and is not empty"):
+        run(str(teacher_run), out, iterations=2, student_iterations=1, num_envs=32)
+    assert not (out / "rsl_rl_teacher").exists()  # refused before any training
+    with pytest.raises(CheckpointError, match="is not a teacher run dir"):
+        run(str(tmp_path / "nothing"), tmp_path / "rsl2")
+    (out / "rsl_rl_student" / "keep.txt").unlink()
+
+    summaries = run(str(teacher_run), out, seed=3, iterations=4, student_iterations=2, num_envs=64)
+    assert summaries["teacher"]["env_steps"] == 4 * 64 * 16 and summaries["student"]["env_steps"] == 2 * 64 * 16
+
+    (teacher,), _ = load_policies(out / "rsl_rl_teacher", "cartpole")
+    (student,), _ = load_policies(out / "rsl_rl_student", "cartpole")
+    assert (teacher.name, teacher.deployable, student.name, student.deployable) == \
+        ("rsl_rl_teacher", False, "rsl_rl_student", True)
+    # the same numbers as rsl_rl's own models, rebuilt from the run's weights
+    from rsl_rl.runners import DistillationRunner, OnPolicyRunner
+    from omegaconf import OmegaConf
+    settings = OmegaConf.to_container(OmegaConf.load("configs/rsl_rl/cartpole.yaml"))
+    env = make_env(compose("teacher", []).task, num_envs=8, seed=5)
+    obs = env.reset()
+    for _ in range(20):
+        obs, *_ = env.step(torch.rand(8, 1) * 2 - 1)
+    rsl_env = RslRlVecEnv(make_env(compose("teacher", []).task, num_envs=8, seed=5))
+    ref = OnPolicyRunner(rsl_env, settings["teacher"], log_dir=None, device="cpu")
+    ref.load(str(out / "rsl_rl_teacher" / "rsl_rl" / "teacher.pt"))
+    assert torch.equal(teacher.act(obs), ref.get_inference_policy()(as_groups(obs)).clamp(-1, 1))
+    dref = DistillationRunner(rsl_env, settings["student"], log_dir=None, device="cpu")
+    dref.load(str(out / "rsl_rl_student" / "rsl_rl" / "student.pt"))
+    history_only = {"proprio_hist": obs["proprio_hist"]}  # a KeyError if the student read anything else
+    assert torch.equal(student.act(history_only), dref.get_inference_policy()(as_groups(obs)).clamp(-1, 1))
+
+    report = evaluate_runs(compose("evaluate", [f"runs=[{teacher_run},{out}/rsl_rl_teacher,{out}/rsl_rl_student]",
+                                                f"out_dir={tmp_path}/eval", "episodes=16", "sweep=false",
+                                                "splits=[heldout]"]))
+    rows = {r["policy"]: r for r in report["rows"] if r["split"] == "heldout"}
+    assert set(rows) == {"oracle", "noadapt", "rsl_rl_teacher", "rsl_rl_student"}
+    assert (rows["rsl_rl_teacher"]["deployable"], rows["rsl_rl_student"]["deployable"]) == (False, True)
+    # a deployable policy like any other: compared with the deployable baseline, paired
+    assert {(c["policy"], c["baseline"]) for c in report["comparisons"]} == {("rsl_rl_student", "noadapt")}
+
+    ckpt_path = out / "rsl_rl_student" / "checkpoints" / "last.pt"
+    ckpt = load_checkpoint(ckpt_path, "rsl_rl")
+    ckpt["model"]["class_name"] = "SomethingElse"
+    save_checkpoint(ckpt_path, ckpt)
+    with pytest.raises(CheckpointError, match="'SomethingElse'"):
+        load_policies(out / "rsl_rl_student", "cartpole")
