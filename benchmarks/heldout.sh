@@ -14,7 +14,11 @@
 # RUNS (where the runs go), KEEP (where the seeds' evaluations are kept and the table is
 # written as KEEP.{json,md}), TEACHER / STUDENT (extra overrides), RESAMPLE (default 0.01),
 # ITERATIONS (max_iterations of the teacher, DR and Robust runs only: the fine-tuning keeps
-# its own 100), EVAL (extra evaluation overrides, e.g. episodes=256).
+# its own 100), EVAL (extra evaluation overrides, e.g. episodes=256), RSL_RL=1 (also rsl_rl's
+# own teacher -> student pipeline on the seed's task, envs/ecosystem/rsl_rl_pipeline.py with
+# configs/rsl_rl/<task>.yaml, at ITERATIONS when given, evaluated as rsl_rl_teacher /
+# rsl_rl_student, every deployable policy compared with rsl_rl_student, paired, on the seeds
+# that have it).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
 # Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
@@ -52,20 +56,29 @@ one_seed() {
   run "$d/adapt_tcn" student.distill seed=$s teacher="$d/teacher" method=adapt encoder=tcn 'encoder_hidden=[32]' \
     "${STUDENT[@]}" export=false
   run "$d/dagger_ppo" teacher.train seed=$s "${TEACHER[@]}" +finetune=dagger init_from="$d/dagger"
-  local list
+  local list peers=()
   list=$(printf "$d/%s," teacher dr robust dagger adapt sysid adapt_tcn dagger_ppo)
+  if [ -n "${RSL_RL:-}" ]; then
+    if [ -f "$d/rsl_rl_student/summary.json" ]; then echo "kept $d/rsl_rl_teacher, $d/rsl_rl_student"; else
+      rm -rf "$d/rsl_rl_teacher" "$d/rsl_rl_student"  # a pipeline stopped midway starts over
+      $PY -m envs.ecosystem.rsl_rl_pipeline --task-from "$d/teacher" --out "$d" --seed "$s" \
+        ${ITERATIONS:+--iterations "$ITERATIONS"} ${RSL_NTHREAD:-} | tail -1
+    fi
+    list="$list$d/rsl_rl_teacher,$d/rsl_rl_student,"
+    peers=(reference=rsl_rl_student)
+  fi
   # evaluated again when a run was (re)trained after the last evaluation
   if [ ! -f "$d/eval/report.json" ] || [ -n "$(find "$d" -name summary.json -newer "$d/eval/report.json")" ]; then
     $PY -m evaluation.evaluate "runs=[${list%,}]" out_dir="$d/eval" overwrite=true sweep=false \
-      resample_prob="${RESAMPLE:-0.01}" ${EVAL_NTHREAD:-} "${EVAL[@]}" | tail -1
+      resample_prob="${RESAMPLE:-0.01}" ${EVAL_NTHREAD:-} "${peers[@]}" "${EVAL[@]}" | tail -1
   fi
   mkdir -p "$KEEP/s$s"
   cp "$d/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$KEEP/s$s/"
 }
 
 KEEP=${KEEP:-benchmarks/results/heldout_$TASK}
-EVAL_NTHREAD=
-[ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1
+EVAL_NTHREAD= RSL_NTHREAD=
+[ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1 && RSL_NTHREAD="--nthread 1"
 running=0
 for s in $SEEDS; do
   echo "== $TASK seed $s -> $RUNS/s$s"
@@ -84,7 +97,9 @@ if [ "${#KEPT[@]}" -eq 1 ]; then
   cp "${KEPT[0]}/report.json" "$KEEP.json"
   cp "${KEPT[0]}/report.md" "$KEEP.md"
 else
-  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite > /dev/null
+  MERGE_REF=()
+  [ -n "${RSL_RL:-}" ] && MERGE_REF=(--reference rsl_rl_student)
+  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite "${MERGE_REF[@]}" > /dev/null
   cp "$RUNS/merged/report.json" "$KEEP.json"
   cp "$RUNS/merged/report.md" "$KEEP.md"
 fi

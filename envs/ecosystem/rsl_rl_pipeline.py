@@ -58,7 +58,7 @@ def group_dims(obs) -> dict[str, int]:
 
 
 def run(task_from: str, out: str | Path, seed: int = 0, iterations: int | None = None,
-        student_iterations: int | None = None, num_envs: int | None = None) -> dict:
+        student_iterations: int | None = None, num_envs: int | None = None, nthread: int = 0) -> dict:
     """Train rsl_rl's teacher, then its student; write both runs; return their summaries."""
     from rsl_rl.runners import DistillationRunner, OnPolicyRunner
 
@@ -72,7 +72,7 @@ def run(task_from: str, out: str | Path, seed: int = 0, iterations: int | None =
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         torch.manual_seed(seed)  # rsl_rl draws its initial weights from the global generator
-        env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=seed))
+        env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=seed, nthread=nthread))
         runner = OnPolicyRunner(env, settings["teacher"], log_dir=str(tmp / "teacher"), device="cpu")
         t = time.perf_counter()
         with open(tmp / "teacher.log", "w") as log, contextlib.redirect_stdout(log):
@@ -84,7 +84,7 @@ def run(task_from: str, out: str | Path, seed: int = 0, iterations: int | None =
                  settings["teacher"], seed, env.num_actions, group_dims(env.get_observations()), summaries["teacher"])
         print(json.dumps({"run": str(teacher_dir), **summaries["teacher"]}), flush=True)
 
-        env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=seed + 1))
+        env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=seed + 1, nthread=nthread))
         distiller = DistillationRunner(env, settings["student"], log_dir=str(tmp / "student"), device="cpu")
         distiller.load(str(tmp / "teacher.pt"))  # rsl_rl's own checkpoint, written just above
         t = time.perf_counter()
@@ -112,8 +112,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=None, help="default: configs/rsl_rl/<task>.yaml's")
     parser.add_argument("--student-iterations", type=int, default=None)
     parser.add_argument("--num-envs", type=int, default=None)
+    parser.add_argument("--nthread", type=int, default=0, help="simulation threads (0: all cores)")
     args = parser.parse_args()
-    run(args.task_from, args.out, args.seed, args.iterations, args.student_iterations, args.num_envs)
+    run(args.task_from, args.out, args.seed, args.iterations, args.student_iterations, args.num_envs, args.nthread)
 
 
 if __name__ == "__main__":
