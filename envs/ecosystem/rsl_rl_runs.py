@@ -17,21 +17,19 @@ with those groups alone, built from ``proprio_hist``, so it cannot read privileg
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from runstore.store import (CheckpointError, atomic_write_text, code_version, load_checkpoint, load_run_config,
-                            save_checkpoint, write_summary)
+from runstore.store import (CheckpointError, load_checkpoint, load_run_config, prepare_run_dir, save_checkpoint,
+                            write_summary)
 
 STAGE = "rsl_rl"
 ROLES = ("teacher", "student")
 MODELS = ("MLPModel",)
 MODEL_KEYS = ("class_name", "hidden_dims", "activation", "obs_normalization", "distribution_cfg")
-DEPLOYABLE_GROUPS = ("policy", "proprio_hist")
 
 
 def save_run(run_dir: str | Path, model: torch.nn.Module, model_cfg: dict, role: str, task_cfg: DictConfig,
@@ -48,19 +46,14 @@ def save_run(run_dir: str | Path, model: torch.nn.Module, model_cfg: dict, role:
     unknown = [g for g in groups if g not in group_dims]
     if unknown:
         raise ValueError(f"the policy reads groups {unknown} that group_dims does not give")
-    run_dir = Path(run_dir)
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        raise CheckpointError(f"run_dir {run_dir} exists and is not an empty directory; pass another run_dir")
-    config = OmegaConf.create({"trainer": "rsl_rl", "role": role, "seed": seed, "run_dir": str(run_dir),
-                               "task": task_cfg, "rsl_rl": runner_cfg})
+    # the run store's own run dir: refuses a dir that is not new or empty, writes config and code version
+    run_dir, _ = prepare_run_dir(OmegaConf.create({"trainer": "rsl_rl", "role": role, "seed": seed, "resume": False,
+                                                   "run_dir": str(run_dir), "task": task_cfg, "rsl_rl": runner_cfg}),
+                                 STAGE)
     save_checkpoint(run_dir / "checkpoints" / "last.pt", {
         "stage": STAGE, "role": role, "model": cfg, "groups": groups,
         "group_dims": {g: int(group_dims[g]) for g in groups}, "num_actions": int(num_actions),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}})
-    atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(config, resolve=True))
-    version = code_version()
-    atomic_write_text(run_dir / "code.diff", version.pop("diff"))
-    atomic_write_text(run_dir / "code_version.json", json.dumps(version, indent=2) + "\n")
     write_summary(run_dir, {"trainer": "rsl_rl", "role": role, **(summary or {})})
     return run_dir
 
@@ -70,6 +63,8 @@ def load_policy(run_dir: str | Path) -> tuple[str, Callable[[dict], torch.Tensor
     (a deployable student only its ``proprio_hist``) and returns actions in [-1, 1], never non-finite."""
     from rsl_rl.models import MLPModel
     from tensordict import TensorDict
+
+    from envs.ecosystem.to_rsl_rl import DEPLOYABLE_GROUPS, as_groups
 
     ckpt = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt", STAGE,
                            ("role", "model", "groups", "group_dims", "num_actions", "state_dict"))
@@ -92,11 +87,10 @@ def load_policy(run_dir: str | Path) -> tuple[str, Callable[[dict], torch.Tensor
     def act(obs: dict) -> torch.Tensor:
         if deployable:  # built from the history alone: its last row is the current obs
             hist = obs["proprio_hist"]
-            parts = {"proprio_hist": hist.flatten(1), "policy": hist[:, -1]}
+            groups_in = TensorDict({"proprio_hist": hist.flatten(1), "policy": hist[:, -1]}, batch_size=[len(hist)])
         else:
-            parts = {"policy": obs["obs"], "proprio_hist": obs["proprio_hist"].flatten(1),
-                     "privileged": obs["priv_info"], "critic": obs["critic"]}
-        a = model(TensorDict({g: parts[g] for g in groups}, batch_size=[len(obs["proprio_hist"])]))
+            groups_in = as_groups(obs)
+        a = model(groups_in)  # the model reads its own groups from these
         return torch.where(torch.isfinite(a), a, torch.zeros_like(a)).clamp(-1.0, 1.0)
 
     return f"rsl_rl_{ckpt['role']}", act, deployable, cfg
