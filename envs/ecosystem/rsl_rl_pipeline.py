@@ -68,39 +68,34 @@ def run(task_from: str, out: str | Path, seed: int = 0, iterations: int | None =
     iterations = iterations or settings["iterations"]
     student_iterations = student_iterations or settings["student_iterations"]
     num_envs = num_envs or settings["num_envs"]
-    summaries = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        torch.manual_seed(seed)  # rsl_rl draws its initial weights from the global generator
-        env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=seed, nthread=nthread))
-        runner = OnPolicyRunner(env, settings["teacher"], log_dir=str(tmp / "teacher"), device="cpu")
-        t = time.perf_counter()
-        with open(tmp / "teacher.log", "w") as log, contextlib.redirect_stdout(log):
-            runner.learn(iterations)
-        steps = iterations * num_envs * settings["teacher"]["num_steps_per_env"]
-        summaries["teacher"] = {"iterations": iterations, "env_steps": steps, "wall_s": round(time.perf_counter() - t, 1)}
-        runner.save(str(tmp / "teacher.pt"))
-        save_run(teacher_dir, runner.alg.get_policy(), settings["teacher"]["actor"], "teacher", task_cfg,
-                 settings["teacher"], seed, env.num_actions, group_dims(env.get_observations()), summaries["teacher"])
-        print(json.dumps({"run": str(teacher_dir), **summaries["teacher"]}), flush=True)
 
-        env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=seed + 1, nthread=nthread))
-        distiller = DistillationRunner(env, settings["student"], log_dir=str(tmp / "student"), device="cpu")
-        distiller.load(str(tmp / "teacher.pt"))  # rsl_rl's own checkpoint, written just above
-        t = time.perf_counter()
-        with open(tmp / "student.log", "w") as log, contextlib.redirect_stdout(log):
-            distiller.learn(student_iterations)
-        distiller.save(str(tmp / "student.pt"))
-        steps = student_iterations * num_envs * settings["student"]["num_steps_per_env"]
-        summaries["student"] = {"iterations": student_iterations, "env_steps": steps,
-                                "wall_s": round(time.perf_counter() - t, 1)}
-        save_run(student_dir, distiller.alg.get_policy(), settings["student"]["student"], "student", task_cfg,
-                 settings["student"], seed, env.num_actions, group_dims(env.get_observations()), summaries["student"])
-        print(json.dumps({"run": str(student_dir), **summaries["student"]}), flush=True)
-        for role, run_dir in (("teacher", teacher_dir), ("student", student_dir)):  # rsl_rl's own logs, kept
+        def stage(role: str, runner_class, env_seed: int, model_key: str, run_dir: Path, init: Path | None) -> dict:
+            """One runner trained and written as a run, rsl_rl's own logs and checkpoint kept in it."""
+            env = RslRlVecEnv(make_env(task_cfg, num_envs=num_envs, seed=env_seed, nthread=nthread))
+            runner = runner_class(env, settings[role], log_dir=str(tmp / role), device="cpu")
+            if init is not None:
+                runner.load(str(init))  # rsl_rl's own checkpoint of the teacher, written by the stage before
+            n = iterations if role == "teacher" else student_iterations
+            t = time.perf_counter()
+            with open(tmp / f"{role}.log", "w") as log, contextlib.redirect_stdout(log):
+                runner.learn(n)
+            summary = {"iterations": n, "env_steps": n * num_envs * settings[role]["num_steps_per_env"],
+                       "wall_s": round(time.perf_counter() - t, 1)}
+            runner.save(str(tmp / f"{role}.pt"))
+            save_run(run_dir, runner.alg.get_policy(), settings[role][model_key], role, task_cfg, settings[role], seed,
+                     env.num_actions, group_dims(env.get_observations()), summary)
             shutil.copytree(tmp / role, run_dir / "rsl_rl", dirs_exist_ok=True)
             shutil.copy(tmp / f"{role}.log", run_dir / "rsl_rl" / "console.log")
             shutil.copy(tmp / f"{role}.pt", run_dir / "rsl_rl" / f"{role}.pt")  # for rsl_rl's own runner.load
+            print(json.dumps({"run": str(run_dir), **summary}), flush=True)
+            return summary
+
+        torch.manual_seed(seed)  # rsl_rl draws its initial weights from the global generator
+        summaries = {"teacher": stage("teacher", OnPolicyRunner, seed, "actor", teacher_dir, None)}
+        summaries["student"] = stage("student", DistillationRunner, seed + 1, "student", student_dir,
+                                     tmp / "teacher.pt")
     return summaries
 
 
