@@ -39,7 +39,9 @@ KEYS = ("mean_return", "heldout_return", "heldout_success", "heldout_return_best
 def run(variant: str, seed: int, iterations: int, nthread: int, root: Path) -> dict:
     run_dir = root / f"{variant}-s{seed}"
     summary = finished_or_cleared(run_dir)  # a run stopped before its summary trains again from scratch
-    return summary if summary is not None else train(compose("teacher", [*VARIANTS[variant], f"seed={seed}", f"max_iterations={iterations}",
+    if summary is not None:
+        return summary
+    return train(compose("teacher", [*VARIANTS[variant], f"seed={seed}", f"max_iterations={iterations}",
                                      f"nthread={nthread}", f"run_dir={run_dir}", "log.progress=false",
                                      "log.tensorboard=false", "log.print_every=0"]))
 
