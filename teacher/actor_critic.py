@@ -52,8 +52,8 @@ class ActorCritic(nn.Module):
         self.actor = mlp(spec.obs_dim + self.latent_dim, cfg.actor_hidden, spec.num_actions)
         self.critic = mlp(spec.obs_dim + spec.priv_dim + spec.critic_dim, cfg.critic_hidden, 1)
         self.log_std = nn.Parameter(torch.full((spec.num_actions,), math.log(cfg.init_std)))
-        with torch.no_grad():  # small initial actions: the policy starts near zero force
-            self.actor[-1].weight.mul_(0.01)
+        with torch.no_grad():  # small initial actions (gain 0.01): the policy starts near zero force
+            self.actor[-1].weight.mul_(float(cfg.get("actor_out_gain", 0.01)))  # runs made before the key: 0.01
             self.actor[-1].bias.zero_()
 
     @property

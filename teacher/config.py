@@ -26,6 +26,7 @@ class PolicyCfg:
     history_hidden: list[int] = bounded(ge=1)
     actor_hidden: list[int] = bounded(ge=1)
     critic_hidden: list[int] = bounded(ge=1)
+    actor_out_gain: float = bounded(gt=0)  # the actor's last layer scaled at init (1: PyTorch's default, as rsl_rl)
     init_std: float = bounded(gt=0)
     std_schedule: str = choice("learned", "linear")  # linear: init_std -> final_std over training
     final_std: float = bounded(gt=0)

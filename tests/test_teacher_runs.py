@@ -112,3 +112,22 @@ def test_latent_noise_is_stored_with_the_rollout_and_absent_at_evaluation(tmp_pa
     torch.testing.assert_close(clean, policy.actor_from_latent(obs["obs"], z))
     noisy = policy.action_mean({**obs, "latent_noise": torch.ones(4, cfg.policy.latent_dim)})
     torch.testing.assert_close(noisy, policy.actor_from_latent(obs["obs"], z + 1.0))
+
+
+def test_actor_out_gain_scales_only_the_actors_last_layer_at_init():
+    from teacher.actor_critic import ActorCritic
+
+    env = make_env(compose("teacher", []).task, num_envs=1)
+    nets = {}
+    for gain in (0.01, 1.0):
+        torch.manual_seed(0)  # the same draws: the two policies differ only by the gain
+        nets[gain] = ActorCritic(env.spec, compose("teacher", [f"policy.actor_out_gain={gain}"]).policy)
+    small, default = nets[0.01].state_dict(), nets[1.0].state_dict()
+    last = f"actor.{len(nets[1.0].actor) - 1}.weight"
+    torch.testing.assert_close(small[last], 0.01 * default[last], rtol=0, atol=0)
+    assert default[last].abs().max() > 0.05  # PyTorch's own init, unscaled (1/sqrt(128) bound)
+    for key in default:
+        if key != last:
+            torch.testing.assert_close(small[key], default[key], rtol=0, atol=0)
+    with pytest.raises(Exception, match="actor_out_gain"):
+        compose("teacher", ["policy.actor_out_gain=0"])
