@@ -27,13 +27,13 @@ from envs.rollout import run_episodes
 from evaluation.breakdown import failure_breakdown
 from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
 from evaluation.metrics import ci95, combine_seeds, paired_difference, pool_runs, summarize
-from evaluation.policies import load_policies
+from evaluation.policies import load_policies, zero_action
 from evaluation.report import markdown, write_report
 from runstore.store import CheckpointError, atomic_write_text, file_sha256, load_run_config
 
 
 # what a student must beat: no privileged training (with or without a history), or no adaptation
-BASELINES = ("dr", "robust", "noadapt")
+BASELINES = ("dr", "robust", "noadapt", "zero_action")  # zero_action: only with zero_action=true
 
 
 def sweep_values(spec, points: int) -> list[float]:
@@ -124,6 +124,8 @@ def evaluate(cfg: DictConfig) -> dict:
     for run in cfg.runs:
         loaded, _ = load_policies(run, task_cfg.name, cfg.noadapt_envs)
         policies += loaded
+    if cfg.zero_action:
+        policies.append(zero_action(make_env(task_cfg, num_envs=1).spec.num_actions))
     names = sorted({pol.name for pol in policies})
     if cfg.reference is not None and cfg.reference not in names:
         raise ValueError(f"reference={cfg.reference!r} is not among the policies these runs give ({names}); "

@@ -10,7 +10,9 @@
   encoder when that is not the default MLP (``adapt_tcn``);
 - a run trained by rsl_rl's own runners (``envs/ecosystem/rsl_rl_runs.py``) gives
   ``rsl_rl_teacher`` (privileged) or ``rsl_rl_student`` (deployable if it reads only the history).
-A run's ``label`` (teacher and student configs) is appended to each of its names
+With ``zero_action=true`` the evaluation adds ``zero_action``, the policy that always acts 0 (Go2: the
+joint targets stay at the default pose, so it stands; cartpole: no force): the floor a trained policy
+must clear, deployable and read as a baseline. A run's ``label`` (teacher and student configs) is appended to each of its names
 (``dagger_long``, ``oracle_noise``): variants of one method side by side in one evaluation.
 Deployable policies are called with ``proprio_hist`` alone.
 """
@@ -37,6 +39,12 @@ class EvalPolicy:
     run_dir: str
     act: Callable[[dict], torch.Tensor]
     deployable: bool
+
+
+def zero_action(num_actions: int) -> EvalPolicy:
+    """The do-nothing baseline: zeros for every env, whatever the history says."""
+    return EvalPolicy("zero_action", "zero_action",
+                      lambda obs: obs["proprio_hist"].new_zeros(obs["proprio_hist"].shape[0], num_actions), True)
 
 
 def deployable(policy: DeployablePolicy) -> Callable[[dict], torch.Tensor]:

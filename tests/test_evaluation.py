@@ -212,3 +212,21 @@ def test_evaluations_of_separate_seeds_merge_into_the_joint_report(tmp_path):
                 "--reference", "dagger"])
     again = json.loads((tmp_path / "merged" / "report.json").read_text())
     assert again["comparisons"] == saved["comparisons"] and again["rows"] == saved["rows"]
+
+
+def test_zero_action_baseline_is_the_do_nothing_policy_on_the_same_episodes(trained_teacher, tmp_path):
+    from runstore.store import load_run_config
+
+    run, _ = trained_teacher
+    report = evaluate(compose("evaluate", [f"runs=[{run}]", f"out_dir={tmp_path}/eval", "episodes=32", "sweep=false",
+                                           "splits=[heldout]", "resample_prob=0.0", "zero_action=true"]))
+    rows = {r["policy"]: r for r in report["rows"]}
+    assert set(rows) == {"oracle", "noadapt", "zero_action"} and rows["zero_action"]["deployable"]
+    # by hand: the same seed and split, zero force at every step
+    task = load_run_config(run, "teacher").task
+    env = make_env(task, num_envs=32, seed=2026, split="heldout", resample_prob=0.0)
+    by_hand = run_episodes(env, lambda o: torch.zeros(32, env.spec.num_actions))["return"]
+    with h5py.File(tmp_path / "eval" / "episodes.h5") as f:
+        np.testing.assert_array_equal(f["heldout/zero_action_2/return"][()], by_hand.numpy())
+    assert rows["zero_action"]["return_mean"] == pytest.approx(by_hand.float().mean().item(), rel=1e-6)
+    assert rows["oracle"]["return_mean"] > rows["zero_action"]["return_mean"] + 50  # an unpushed pole falls
