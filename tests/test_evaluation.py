@@ -230,3 +230,29 @@ def test_zero_action_baseline_is_the_do_nothing_policy_on_the_same_episodes(trai
         np.testing.assert_array_equal(f["heldout/zero_action_2/return"][()], by_hand.numpy())
     assert rows["zero_action"]["return_mean"] == pytest.approx(by_hand.float().mean().item(), rel=1e-6)
     assert rows["oracle"]["return_mean"] > rows["zero_action"]["return_mean"] + 50  # an unpushed pole falls
+
+
+def test_floor_pairs_every_seeds_episodes_with_the_do_nothing_policy(trained_teacher, tmp_path):
+    import shutil
+
+    from evaluation.floor import floor_table
+
+    run, _ = trained_teacher
+    common = [f"runs=[{run}]", "episodes=16", "sweep=false", "splits=[heldout]", "resample_prob=0.0"]
+    evaluate(compose("evaluate", [*common, "zero_action=true", f"out_dir={tmp_path}/zero"]))
+    evaluate(compose("evaluate", [*common, f"out_dir={tmp_path}/seed0"]))
+    rows = {r["policy"]: r for r in floor_table(str(tmp_path / "zero"), [str(tmp_path / "seed0")])}
+    with h5py.File(tmp_path / "seed0" / "episodes.h5") as f, h5py.File(tmp_path / "zero" / "episodes.h5") as z:
+        oracle, floor = f["heldout/oracle_0/return"][()], z["heldout/zero_action_2/return"][()]
+    diffs = oracle.astype(np.float64) - floor
+    assert rows["oracle"]["minus_floor"] == pytest.approx(diffs.mean(), rel=1e-5)
+    assert rows["oracle"]["minus_floor_ci95"] == pytest.approx(1.96 * diffs.std(ddof=1) / 4.0, rel=1e-4)
+    assert rows["oracle"]["pairs"] == 16 and rows["zero_action"]["return_mean"] == pytest.approx(floor.mean())
+    # another seed's episodes (here: the oracle's returns changed) cannot be paired with the floor
+    shutil.copytree(tmp_path / "seed0", tmp_path / "other")
+    with h5py.File(tmp_path / "other" / "episodes.h5", "r+") as f:
+        f["heldout/oracle_0/return"][0] += 1.0
+    with pytest.raises(ValueError, match="not the same episodes"):
+        floor_table(str(tmp_path / "zero"), [str(tmp_path / "other")])
+    with pytest.raises(ValueError, match="no 'zero_action' episodes"):
+        floor_table(str(tmp_path / "seed0"), [str(tmp_path / "zero")])
