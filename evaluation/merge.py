@@ -118,6 +118,10 @@ def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, out_
                         records = {k: torch.from_numpy(np.asarray(g[k])) for k in g}
                         digest = records["return"].numpy().tobytes()
                         for other, where in seen[(split, name)]:
+                            if other == digest and name == "zero_action":
+                                raise ValueError(f"{d} and {where} both hold zero_action, which no training seed "
+                                                 "changes: merge evaluations without it (zero_action=false) and pair "
+                                                 "it once with python -m evaluation.floor")
                             if other == digest:
                                 raise ValueError(f"{d} and {where} hold the same episodes of {name} on {split}: "
                                                  "the same run evaluated twice (seeds must be separate trainings)")

@@ -256,3 +256,11 @@ def test_floor_pairs_every_seeds_episodes_with_the_do_nothing_policy(trained_tea
         floor_table(str(tmp_path / "zero"), [str(tmp_path / "other")])
     with pytest.raises(ValueError, match="no 'zero_action' episodes"):
         floor_table(str(tmp_path / "seed0"), [str(tmp_path / "zero")])
+    # two seeds' evaluations that both hold zero_action do not merge: the error says where it goes
+    from evaluation.merge import merge
+
+    train(compose("teacher", [*QUIET, "num_envs=64", "ppo.horizon=8", "max_iterations=1", f"run_dir={tmp_path}/t1"]))
+    evaluate(compose("evaluate", [*common[1:], f"runs=[{tmp_path}/t1]", "zero_action=true", f"out_dir={tmp_path}/zero1"]))
+    with pytest.raises(ValueError, match="evaluation.floor"):
+        merge([str(tmp_path / "zero"), str(tmp_path / "zero1")], str(tmp_path / "merged"))
+    assert not (tmp_path / "merged").exists()
