@@ -87,7 +87,8 @@ def markdown(rows: list[dict], command: str) -> str:
                   "|---|---|---|---|---|"]
         for r in (r for r in rows if r["split"] == split):
             diff = "" if r["policy"] == FLOOR else f"{r['minus_floor']:+.2f} ± {r['minus_floor_ci95']:.2f}"
-            lines.append(f"| {r['policy']} | {r['seeds']} | {r['return_mean']:.2f} | {r['success_rate']:.2f} | {diff} |")
+            seeds = "none (no training)" if r["policy"] == FLOOR else r["seeds"]
+            lines.append(f"| {r['policy']} | {seeds} | {r['return_mean']:.2f} | {r['success_rate']:.2f} | {diff} |")
         lines.append("")
     return "\n".join(lines)
 
