@@ -27,13 +27,13 @@ from envs.rollout import run_episodes
 from evaluation.breakdown import failure_breakdown
 from evaluation.config import EvalCfg  # noqa: F401  (registers the schema)
 from evaluation.metrics import ci95, combine_seeds, paired_difference, pool_runs, summarize
-from evaluation.policies import load_policies, zero_action
+from evaluation.policies import ZERO_ACTION, load_policies, zero_action
 from evaluation.report import markdown, write_report
 from runstore.store import CheckpointError, atomic_write_text, file_sha256, load_run_config
 
 
 # what a student must beat: no privileged training (with or without a history), or no adaptation
-BASELINES = ("dr", "robust", "noadapt", "zero_action")  # zero_action: only with zero_action=true
+BASELINES = ("dr", "robust", "noadapt", ZERO_ACTION)  # ZERO_ACTION: only with zero_action=true
 
 
 def sweep_values(spec, points: int) -> list[float]:

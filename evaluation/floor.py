@@ -27,8 +27,7 @@ import torch
 
 from evaluation.merge import check_evals
 from evaluation.metrics import paired_difference
-
-FLOOR = "zero_action"
+from evaluation.policies import ZERO_ACTION as FLOOR
 
 
 def read(eval_dir: str) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:

@@ -30,6 +30,7 @@ from omegaconf import OmegaConf
 from evaluation.breakdown import failure_breakdown
 from evaluation.evaluate import build_atomically, tables
 from evaluation.metrics import summarize
+from evaluation.policies import ZERO_ACTION
 from evaluation.report import markdown, write_report
 from runstore.store import atomic_write_text
 
@@ -118,10 +119,10 @@ def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, out_
                         records = {k: torch.from_numpy(np.asarray(g[k])) for k in g}
                         digest = records["return"].numpy().tobytes()
                         for other, where in seen[(split, name)]:
-                            if other == digest and name == "zero_action":
-                                raise ValueError(f"{d} and {where} both hold zero_action, which no training seed "
-                                                 "changes: merge evaluations without it (zero_action=false) and pair "
-                                                 "it once with python -m evaluation.floor")
+                            if other == digest and name == ZERO_ACTION:
+                                raise ValueError(f"{d} and {where} both hold {ZERO_ACTION}, which no training seed "
+                                                 f"changes: merge evaluations without it ({ZERO_ACTION}=false) and "
+                                                 "pair it once with python -m evaluation.floor")
                             if other == digest:
                                 raise ValueError(f"{d} and {where} hold the same episodes of {name} on {split}: "
                                                  "the same run evaluated twice (seeds must be separate trainings)")

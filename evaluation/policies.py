@@ -41,9 +41,12 @@ class EvalPolicy:
     deployable: bool
 
 
+ZERO_ACTION = "zero_action"  # the do-nothing policy's name (and run dir: no training makes it)
+
+
 def zero_action(num_actions: int) -> EvalPolicy:
     """The do-nothing baseline: zeros for every env, whatever the history says."""
-    return EvalPolicy("zero_action", "zero_action",
+    return EvalPolicy(ZERO_ACTION, ZERO_ACTION,
                       lambda obs: obs["proprio_hist"].new_zeros(obs["proprio_hist"].shape[0], num_actions), True)
 
 
