@@ -42,6 +42,11 @@ class BatchedTask:
     priv_state_dim: int
     critic_dim: int
     episode_metric_names: tuple[str, ...] = ()
+    # A task whose job is more than not failing names it here: (an episode metric, the
+    # largest episode mean of it that still counts). An episode is then a *tracking success*
+    # when it did not fail and its mean stayed at or below that value (evaluation/metrics.py).
+    # None: not failing is the task's only success (RMA's success rate).
+    tracking_success: tuple[str, float] | None = None
 
     # ---- what a task supplies -------------------------------------------------------
     def build_model(self) -> mujoco.MjModel:

@@ -23,6 +23,12 @@ def task_entry(name: str) -> tuple[type, type[BatchedTask]]:
     return TASKS[name]
 
 
+def tracking_criterion(task_name: str) -> tuple[str, float] | None:
+    """The task's tracking success (``BatchedTask.tracking_success``), or None: read from
+    the task's class, so a report can be summarized again without building the task."""
+    return getattr(task_entry(task_name)[1], "tracking_success", None)
+
+
 # RMA's rate of mid-episode dynamics resampling in training (0.01 in testing): the students'
 # default on tasks that can resample (student/distill.py)
 TRAIN_RESAMPLE_PROB = 0.004

@@ -22,6 +22,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from envs import make_env
+from envs.registry import tracking_criterion
 from runstore.config import compose
 from envs.rollout import run_episodes
 from evaluation.breakdown import failure_breakdown
@@ -192,7 +193,8 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: 
             env = make_env(task_cfg, num_envs=cfg.episodes, seed=cfg.seed, split=split, nthread=cfg.nthread,
                            resample_prob=cfg.resample_prob)
             records = run_episodes(env, pol.act)
-            summary = summarize(records, env.control_dt, env.episode_metric_names, env.max_episode_length)
+            summary = summarize(records, env.control_dt, env.episode_metric_names, env.max_episode_length,
+                                tracking_criterion(task_cfg.name))
             per_run[(split_name, pol.name)].append({**summary, "run_dir": pol.run_dir, "deployable": pol.deployable})
             returns[(split_name, pol.name)].append(records["return"])
             group = episodes_file.create_group(f"{split_name}/{pol.name}_{k}")
@@ -243,7 +245,8 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: 
                                                   split="heldout", seed=cfg.seed, seconds=cfg.video_seconds)
                 videos[pol.name]["path"] = f"video_{pol.name}.gif"  # beside report.json
 
-    report = {"task": task_cfg.name, "rows": rows, "comparisons": comparisons, "breakdown": breakdown,
+    report = {"task": task_cfg.name, "tracking_success": tracking_criterion(task_cfg.name),
+              "rows": rows, "comparisons": comparisons, "breakdown": breakdown,
               "sweeps": sweeps, "videos": videos,
               "wall_s": time.perf_counter() - t0, "seed": cfg.seed}
     write_report(report, sweeps, train_ranges, out_dir)

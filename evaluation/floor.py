@@ -24,29 +24,42 @@ from pathlib import Path
 import h5py
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
+from envs.registry import tracking_criterion
 from evaluation.merge import check_evals
 from evaluation.metrics import paired_difference
 from evaluation.policies import ZERO_ACTION as FLOOR
 
 
-def read(eval_dir: str) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:
-    """(split, policy, run dir) -> its episodes' return and termination flags."""
+def read(eval_dir: str, tracking: tuple[str, float] | None = None) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:
+    """(split, policy, run dir) -> its episodes' return and termination flags, and with the
+    task's ``tracking`` criterion (metric, limit) whether each episode was a tracking success."""
     out = {}
     with h5py.File(Path(eval_dir) / "episodes.h5", "r") as f:
         for split in f:
             for group in f[split].values():
                 key = (split, str(group.attrs["policy"]), str(group.attrs["run_dir"]))
                 out[key] = {"return": group["return"][()], "terminated": group["terminated"][()]}
+                if tracking is not None:
+                    out[key]["tracked"] = ~out[key]["terminated"].astype(bool) & (group[tracking[0]][()] <= tracking[1])
     return out
 
 
+def _rates(episodes: dict[str, np.ndarray]) -> dict:
+    rates = {"success_rate": 1.0 - float(episodes["terminated"].mean())}
+    if "tracked" in episodes:
+        rates["tracking_success_rate"] = float(episodes["tracked"].mean())
+    return rates
+
+
 def floor_table(zero_dir: str, seed_dirs: list[str]) -> list[dict]:
-    zero = read(zero_dir)
+    tracking = tracking_criterion(OmegaConf.load(Path(zero_dir) / "task.yaml").name)
+    zero = read(zero_dir, tracking)
     floor = {split: eps for (split, policy, _), eps in zero.items() if policy == FLOOR}
     if not floor:
         raise ValueError(f"{zero_dir} holds no {FLOOR!r} episodes: evaluate with zero_action=true")
-    seeds = [read(d) for d in seed_dirs]
+    seeds = [read(d, tracking) for d in seed_dirs]
     shared = [(key, i) for i, eps in enumerate(seeds) for key in eps if key in zero]
     if not shared:
         raise ValueError(f"{zero_dir} shares no policy run with {seed_dirs}: evaluate one seed's teacher with "
@@ -67,11 +80,11 @@ def floor_table(zero_dir: str, seed_dirs: list[str]) -> list[dict]:
                                  [torch.from_numpy(floor[split]["return"])] * len(runs))
         rows.append({"split": split, "policy": policy, "seeds": len(runs),
                      "return_mean": statistics.fmean(float(r["return"].mean()) for r in runs),
-                     "success_rate": statistics.fmean(1.0 - float(r["terminated"].mean()) for r in runs),
+                     **{k: statistics.fmean(_rates(r)[k] for r in runs) for k in _rates(runs[0])},
                      "minus_floor": diff["diff_mean"], "minus_floor_ci95": diff["diff_ci95"], "pairs": diff["pairs"]})
     for split, e in sorted(floor.items()):
         rows.append({"split": split, "policy": FLOOR, "seeds": 0, "return_mean": float(e["return"].mean()),
-                     "success_rate": 1.0 - float(e["terminated"].mean()), "minus_floor": 0.0,
+                     **_rates(e), "minus_floor": 0.0,
                      "minus_floor_ci95": 0.0, "pairs": int(e["return"].size)})
     return rows
 
@@ -81,13 +94,19 @@ def markdown(rows: list[dict], command: str) -> str:
              f"Command: `{command}`", "",
              "Return and success are means over the seeds; the difference to zero_action is paired by "
              "episode, seed by seed (95% interval).", ""]
+    tracking = any("tracking_success_rate" in r for r in rows)
+    if tracking:
+        lines += ["Tracking success: the episode did not fail and tracked its commands (the task's "
+                  "`tracking_success`, as in the evaluation's report).", ""]
     for split in dict.fromkeys(r["split"] for r in rows):
-        lines += [f"## Split: {split}", "", "| policy | seeds | return | success | - zero_action (paired) |",
-                  "|---|---|---|---|---|"]
+        lines += [f"## Split: {split}", "", "| policy | seeds | return | success | "
+                  + ("tracking success | " if tracking else "") + "- zero_action (paired) |",
+                  "|---|---|---|---|" + "---|" * tracking + "---|"]
         for r in (r for r in rows if r["split"] == split):
             diff = "" if r["policy"] == FLOOR else f"{r['minus_floor']:+.2f} ± {r['minus_floor_ci95']:.2f}"
             seeds = "none (no training)" if r["policy"] == FLOOR else r["seeds"]
-            lines.append(f"| {r['policy']} | {seeds} | {r['return_mean']:.2f} | {r['success_rate']:.2f} | {diff} |")
+            track = f"{r['tracking_success_rate']:.2f} | " if tracking else ""
+            lines.append(f"| {r['policy']} | {seeds} | {r['return_mean']:.2f} | {r['success_rate']:.2f} | {track}{diff} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from omegaconf import OmegaConf
 
+from envs.registry import tracking_criterion
 from evaluation.breakdown import failure_breakdown
 from evaluation.evaluate import build_atomically, tables
 from evaluation.metrics import summarize
@@ -128,7 +129,7 @@ def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, out_
                                                  "the same run evaluated twice (seeds must be separate trainings)")
                         seen[(split, name)].append((digest, d))
                         summary = summarize(records, float(attrs["control_dt"]), metric_names,
-                                            int(attrs["max_episode_length"]))
+                                            int(attrs["max_episode_length"]), tracking_criterion(task["name"]))
                         per_run[(split, name)].append({**summary, "run_dir": str(g.attrs["run_dir"]),
                                                        "deployable": bool(g.attrs["deployable"])})
                         returns[(split, name)].append(records["return"])
@@ -137,7 +138,7 @@ def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, out_
                         count[split] += 1
         merged.attrs.update({**attrs, "episode_metric_names": list(metric_names)})
     rows, comparisons = tables(per_run, returns, reference)
-    report = {"task": task["name"], "rows": rows, "comparisons": comparisons,
+    report = {"task": task["name"], "tracking_success": tracking_criterion(task["name"]), "rows": rows, "comparisons": comparisons,
               "breakdown": failure_breakdown(out_dir / "episodes.h5"), "sweeps": {}, "videos": {},
               "wall_s": time.perf_counter() - t0, "seed": int(attrs["seed"]), "merged_from": [str(d) for d in dirs]}
     write_report(report, {}, {}, out_dir)

@@ -13,9 +13,11 @@ def ci95(values: torch.Tensor) -> float:
 
 
 def summarize(records: dict[str, torch.Tensor], control_dt: float, metric_names: tuple[str, ...],
-              max_episode_length: int | None = None) -> dict:
+              max_episode_length: int | None = None, tracking: tuple[str, float] | None = None) -> dict:
     """Episode statistics; with ``max_episode_length``, also RMA's normalized time to fall
-    (the mean over episodes of the fraction of the episode survived: 1 for a success)."""
+    (the mean over episodes of the fraction of the episode survived: 1 for a success); with
+    ``tracking`` = (metric, limit), the task's tracking success rate: episodes that did not
+    fail and whose mean ``metric`` is at most ``limit`` (``BatchedTask.tracking_success``)."""
     ret = records["return"].float()
     failed = records["terminated"].bool()
     length_s = records["length"].float() * control_dt
@@ -27,6 +29,11 @@ def summarize(records: dict[str, torch.Tensor], control_dt: float, metric_names:
         "time_to_failure_s": length_s[failed].mean().item() if failed.any() else None,
         "episodes": int(ret.numel()),
     }
+    if tracking is not None:
+        metric, limit = tracking
+        tracked = ((~failed) & (records[metric].float() <= limit)).float()
+        out["tracking_success_rate"] = tracked.mean().item()
+        out["tracking_success_ci95"] = ci95(tracked)
     if max_episode_length:
         survived = torch.where(failed, records["length"].float() / max_episode_length, torch.ones_like(ret))
         out["time_to_fall_norm"] = survived.mean().item()

@@ -30,17 +30,20 @@ def markdown(report: dict) -> str:
         rows = sorted([r for r in report["rows"] if r["split"] == split], key=lambda r: _order(r["policy"]))
         oracle = next((r for r in rows if r["policy"] == "oracle"), None)
         extra = [k for k in rows[0] if k.endswith("_mean") and k not in ("return_mean", "seed_return_mean")] if rows else []
+        tracking = any("tracking_success_rate" in r for r in rows)  # a task with a tracking success (Go2)
         lines += [f"## Split: {split}", "",
-                  "| policy | deployable | return (95% CI) | / oracle | success rate | time to failure (s) | "
+                  "| policy | deployable | return (95% CI) | / oracle | success rate | "
+                  + ("tracking success | " if tracking else "") + "time to failure (s) | "
                   "time to fall (norm.) | " + " | ".join(extra) + " | episodes | seeds |",
-                  "|---|---|---|---|---|---|---|" + "---|" * len(extra) + "---|---|"]
+                  "|---|---|---|---|---|---|---|" + "---|" * (len(extra) + tracking) + "---|---|"]
         for r in rows:
             frac = r["return_mean"] / oracle["return_mean"] if oracle and oracle["return_mean"] else None
             seeds = f"{r['seeds']} ({fmt(r['seed_return_mean'])} ± {fmt(r['seed_return_ci95'])})" if r["seeds"] > 1 else "1"
             lines.append(
                 f"| {r['policy']} | {'yes' if r['deployable'] else 'no (privileged)'} | "
                 f"{fmt(r['return_mean'], 4)} ± {fmt(r['return_ci95'], 2)} | {fmt(frac)} | "
-                f"{fmt(r['success_rate'])} | {fmt(r['time_to_failure_s'])} | {fmt(r.get('time_to_fall_norm'))} | "
+                f"{fmt(r['success_rate'])} | " + (f"{fmt(r.get('tracking_success_rate'))} | " if tracking else "")
+                + f"{fmt(r['time_to_failure_s'])} | {fmt(r.get('time_to_fall_norm'))} | "
                 + " | ".join(fmt(r[k]) for k in extra) + f" | {r['episodes']} | {seeds} |"
             )
         lines.append("")
@@ -58,7 +61,10 @@ def markdown(report: dict) -> str:
               "dynamics samples and initial states); ± is the 95% interval over episodes. With several training "
               "seeds per policy, 'seeds' gives the mean over seeds and its 95% interval. Paired differences are "
               "per-episode return differences on the same episodes (seed i of one policy against seed i of the "
-              "other); 'above the baseline' means the whole interval is above zero.", ""]
+              "other); 'above the baseline' means the whole interval is above zero."
+              + (" Success rate: the episode did not fail (RMA's). Tracking success: it did not fail and its mean "
+                 f"`{report['tracking_success'][0]}` was at most {report['tracking_success'][1]:g} (the task's "
+                 "`tracking_success`)." if report.get("tracking_success") else ""), ""]
     lines += breakdown_markdown(report.get("breakdown", {}), _order)
     return "\n".join(lines)
 

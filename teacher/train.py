@@ -17,6 +17,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from envs import make_env
+from envs.registry import tracking_criterion
 from envs.rollout import run_episodes
 from evaluation.metrics import summarize
 from runstore.config import compose
@@ -67,9 +68,11 @@ def heldout_check(policies: dict[str, ActorCritic], cfg: DictConfig, splits: tup
         env = make_env(cfg.task, num_envs=cfg.heldout_eval_envs, seed=cfg.seed + 20_000, split="heldout",
                        nthread=cfg.nthread, resample_prob=0.0)  # the same episodes whatever the training settings
         s = summarize(run_episodes(env, lambda o: policy.action_mean(o).clamp(-1.0, 1.0)), env.control_dt,
-                      env.episode_metric_names, env.max_episode_length)
+                      env.episode_metric_names, env.max_episode_length, tracking_criterion(cfg.task.name))
         out |= {f"heldout_return{suffix}": s["return_mean"], f"heldout_return_ci95{suffix}": s["return_ci95"],
                 f"heldout_success{suffix}": s["success_rate"]}
+        if "tracking_success_rate" in s:  # Go2: survived and tracked its commands
+            out[f"heldout_tracking_success{suffix}"] = s["tracking_success_rate"]
         out["heldout_episodes"] = s["episodes"]
     return out
 

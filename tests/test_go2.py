@@ -141,3 +141,49 @@ def test_videos_show_the_robot_with_its_meshes(go2_cfg, tmp_path):
     assert info["model"] == "visual (meshes)" and info["frames"] >= 2
     frame = np.asarray(Image.open(tmp_path / "go2.gif").convert("RGB"))
     assert frame.std() > 10  # a scene, not a blank frame
+
+
+def test_tracking_success_needs_surviving_and_tracking_and_merges(tmp_path):
+    """Standing still survives but does not track its commands: Go2's tracking success counts
+    episodes that did not fail *and* kept the mean velocity error within 0.24 m/s, in the
+    report, in a merge of seeds and in a teacher's summary."""
+    import shutil
+
+    import h5py
+
+    from envs.registry import tracking_criterion
+    from envs.tasks.go2 import Go2Env
+    from evaluation.evaluate import evaluate
+    from evaluation.merge import merge
+    from runstore.config import compose
+    from teacher.train import train
+
+    metric, limit = tracking_criterion("go2")
+    assert (metric, limit) == ("lin_vel_err", 0.24) and metric in Go2Env.episode_metric_names
+    assert tracking_criterion("cartpole") is None  # not falling is cartpole's success
+    quiet = ["log.progress=false", "log.tensorboard=false", "log.print_every=0"]
+    run = tmp_path / "run"
+    summary = train(compose("teacher", ["+experiment=go2", "num_envs=16", "max_iterations=1", "ppo.horizon=8",
+                                        "task.episode_length=100", "heldout_eval_envs=16", f"run_dir={run}", *quiet]))
+    assert 0.0 <= summary["heldout_tracking_success"] <= summary["heldout_success"]
+    common = [f"runs=[{run}]", "zero_action=true", "episodes=32", "sweep=false", "splits=[heldout]"]
+    report = evaluate(compose("evaluate", [*common, f"out_dir={tmp_path}/e0"]))
+    rows = {r["policy"]: r for r in report["rows"]}
+    with h5py.File(tmp_path / "e0" / "episodes.h5") as f:
+        by_hand = {str(g.attrs["policy"]): (~g["terminated"][()].astype(bool) & (g[metric][()] <= limit)).mean()
+                   for g in f["heldout"].values()}
+    for name, rate in by_hand.items():
+        assert rows[name]["tracking_success_rate"] == pytest.approx(rate)
+    standing = rows["zero_action"]
+    assert standing["success_rate"] > 0.9 and standing["tracking_success_rate"] < standing["success_rate"] - 0.3
+    assert "tracking success" in (tmp_path / "e0" / "report.md").read_text()
+    # a second "seed" (the same episodes with other returns, so the merge takes it as another run):
+    # the merged rate is the mean of the two runs' rates
+    shutil.copytree(tmp_path / "e0", tmp_path / "e1")
+    with h5py.File(tmp_path / "e1" / "episodes.h5", "r+") as f:
+        for g in f["heldout"].values():
+            g["return"][...] += 1.0
+            g["terminated"][...] = True  # every episode failed: no tracking success
+    merged = {r["policy"]: r for r in merge([str(tmp_path / "e0"), str(tmp_path / "e1")], str(tmp_path / "m"))["rows"]}
+    for name, rate in by_hand.items():
+        assert merged[name]["tracking_success_rate"] == pytest.approx(rate / 2)

@@ -87,6 +87,12 @@ def test_metrics_by_hand(cartpole_cfg):
                "terminated": torch.tensor([True, False, True, False])}
     s = summarize(records, 0.02, (), max_episode_length=500)
     assert s["time_to_fall_norm"] == pytest.approx((0.1 + 1 + 0.5 + 1) / 4)
+    assert "tracking_success_rate" not in s  # a task without a tracking success (cartpole)
+    # tracking success: not failed and the mean error within the limit (the first failed, though it tracked)
+    records["err"] = torch.tensor([0.1, 0.2, 0.1, 0.3])
+    s = summarize(records, 0.02, ("err",), max_episode_length=500, tracking=("err", 0.25))
+    assert s["tracking_success_rate"] == 0.25 and s["success_rate"] == 0.5
+    assert s["tracking_success_ci95"] == pytest.approx(1.96 * 0.5 / 2)  # std of (0, 1, 0, 0) is 0.5
     # smoothness: actions 1, -1, 1, -1 give |a_t - 2 a_t-1 + a_t-2| = 4 from the third step on
     cfg = load_task_cfg("cartpole", ["task.episode_length=4", "task.init_angle=0.0", "task.max_angle=3.0"])
     env = make_env(cfg, num_envs=2, seed=0, split="nominal")

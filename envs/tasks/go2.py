@@ -93,6 +93,10 @@ class Go2Env(BatchedTask):
     priv_state_dim = 8  # base linear velocity (3, body frame), foot contact forces (4), base height
     critic_dim = 12  # base linear velocity (3), height, foot contacts (4), foot air times (4)
     episode_metric_names = ("lin_vel_err", "yaw_rate_err", "torque_sq", "power", "feet_air_time")
+    # standing still never falls on the train and heldout splits, so not falling says nothing
+    # of walking: a success also tracks its commands, a mean velocity error of at most
+    # 0.24 m/s (where the tracking reward exp(-e^2 / 0.25) is 80% of its maximum; standing: 0.47)
+    tracking_success = ("lin_vel_err", 0.24)
 
     def build_model(self) -> mujoco.MjModel:
         model = build_go2_model(self.cfg)
