@@ -18,7 +18,8 @@
 # own teacher -> student pipeline on the seed's task, envs/ecosystem/rsl_rl_pipeline.py with
 # configs/rsl_rl/<task>.yaml, at ITERATIONS when given, evaluated as rsl_rl_teacher /
 # rsl_rl_student, every deployable policy compared with rsl_rl_student, paired, on the seeds
-# that have it).
+# that have it), SKIP (runs of the seed left out of training and evaluation, e.g. SKIP=adapt_tcn:
+# the TCN is the slowest student, 3x the MLP adaptation module).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
 # Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
@@ -38,8 +39,16 @@ BUDGET=()
 [ -n "${ITERATIONS:-}" ] && BUDGET=("max_iterations=$ITERATIONS")
 [ "$JOBS" -gt 1 ] && export OMP_NUM_THREADS=1 && Q="$Q nthread=1"
 
-run() {  # run <dir> <module> <overrides...>: train unless the run finished before
+RUNS_OF_A_SEED="teacher dr robust dagger adapt sysid adapt_tcn dagger_ppo"
+for skip in ${SKIP:-}; do
+  case " $RUNS_OF_A_SEED " in *" $skip "*) ;; *) echo "SKIP=$skip: not a run of a seed ($RUNS_OF_A_SEED)"; exit 2 ;; esac
+  case "$skip" in teacher|dagger) echo "SKIP=$skip: the other runs are trained from it"; exit 2 ;; esac
+done
+skipped() { case " ${SKIP:-} " in *" $(basename "$1") "*) return 0 ;; esac; return 1; }
+
+run() {  # run <dir> <module> <overrides...>: train unless the run finished before, or is skipped
   local dir=$1 module=$2; shift 2
+  if skipped "$dir"; then echo "skipped $dir"; return; fi
   if [ -f "$dir/summary.json" ]; then echo "kept $dir"; return; fi
   rm -rf "$dir"  # a run stopped midway starts over
   $PY -m "$module" run_dir="$dir" "$@" $Q | tail -1
@@ -56,8 +65,8 @@ one_seed() {
   run "$d/adapt_tcn" student.distill seed=$s teacher="$d/teacher" method=adapt encoder=tcn 'encoder_hidden=[32]' \
     "${STUDENT[@]}" export=false
   run "$d/dagger_ppo" teacher.train seed=$s "${TEACHER[@]}" +finetune=dagger init_from="$d/dagger"
-  local list peers=()
-  list=$(printf "$d/%s," teacher dr robust dagger adapt sysid adapt_tcn dagger_ppo)
+  local list="" peers=() r
+  for r in $RUNS_OF_A_SEED; do skipped "$r" || list="$list$d/$r,"; done
   if [ -n "${RSL_RL:-}" ]; then
     if [ -f "$d/rsl_rl_student/summary.json" ]; then echo "kept $d/rsl_rl_teacher, $d/rsl_rl_student"; else
       rm -rf "$d/rsl_rl_teacher" "$d/rsl_rl_student"  # a pipeline stopped midway starts over
