@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable
 
 import mujoco
-import numpy as np
 import torch
 from PIL import Image
 
