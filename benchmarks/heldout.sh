@@ -17,9 +17,10 @@
 # its own 100), EVAL (extra evaluation overrides, e.g. episodes=256), RSL_RL=1 (also rsl_rl's
 # own teacher -> student pipeline on the seed's task, envs/ecosystem/rsl_rl_pipeline.py with
 # configs/rsl_rl/<task>.yaml, at ITERATIONS when given, evaluated as rsl_rl_teacher /
-# rsl_rl_student, every deployable policy compared with rsl_rl_student, paired, on the seeds
-# that have it), SKIP (runs of the seed left out of training and evaluation, e.g. SKIP=adapt_tcn:
-# the TCN is the slowest student, 3x the MLP adaptation module).
+# rsl_rl_student, every deployable policy compared with rsl_rl_student and the teacher with
+# rsl_rl_teacher, paired, on the seeds that have it), SKIP (runs of the seed left out of
+# training and evaluation, e.g. SKIP=adapt_tcn: the TCN is the slowest student, 3x the MLP
+# adaptation module).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
 # Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
@@ -74,7 +75,7 @@ one_seed() {
         ${ITERATIONS:+--iterations "$ITERATIONS"} ${RSL_NTHREAD:-} | tail -1
     fi
     list="$list$d/rsl_rl_teacher,$d/rsl_rl_student,"
-    peers=(reference=rsl_rl_student)
+    peers=(reference=rsl_rl_student teacher_reference=rsl_rl_teacher)
   fi
   # evaluated again when a run was (re)trained after the last evaluation
   if [ ! -f "$d/eval/report.json" ] || [ -n "$(find "$d" -name summary.json -newer "$d/eval/report.json")" ]; then
@@ -107,7 +108,7 @@ if [ "${#KEPT[@]}" -eq 1 ]; then
   cp "${KEPT[0]}/report.md" "$KEEP.md"
 else
   MERGE_REF=()
-  [ -n "${RSL_RL:-}" ] && MERGE_REF=(--reference rsl_rl_student)
+  [ -n "${RSL_RL:-}" ] && MERGE_REF=(--reference rsl_rl_student --teacher-reference rsl_rl_teacher)
   $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite "${MERGE_REF[@]}" > /dev/null
   cp "$RUNS/merged/report.json" "$KEEP.json"
   cp "$RUNS/merged/report.md" "$KEEP.md"

@@ -25,6 +25,7 @@ class EvalCfg:
     nthread: int = bounded(ge=0)
     resample_prob: Optional[float] = bounded(ge=0, le=1, default=None)  # mid-episode resampling in every split (None: the teachers' training rate)
     reference: Optional[str] = None  # a policy name (e.g. dagger): every other deployable policy is also compared with it, paired
+    teacher_reference: Optional[str] = None  # a privileged policy (e.g. rsl_rl_teacher): every other privileged one (the oracle) is compared with it, paired
     zero_action: bool = MISSING  # also the policy that always acts 0 (Go2: stands still), a deployable baseline
     noadapt_envs: int = bounded(ge=1)  # envs whose training-split states give NoAdapt's fixed z (mean)
     out_dir: Optional[str] = None  # default: runs/eval/<task>-<time>

@@ -131,6 +131,10 @@ def evaluate(cfg: DictConfig) -> dict:
     if cfg.reference is not None and cfg.reference not in names:
         raise ValueError(f"reference={cfg.reference!r} is not among the policies these runs give ({names}); "
                          "pass one of them, or reference=null")
+    privileged = sorted({pol.name for pol in policies if not pol.deployable})
+    if cfg.teacher_reference is not None and cfg.teacher_reference not in privileged:
+        raise ValueError(f"teacher_reference={cfg.teacher_reference!r} is not among the privileged policies these runs "
+                         f"give ({privileged}); pass one of them, or teacher_reference=null")
     report = build_atomically(out_dir, lambda tmp: _evaluate(cfg, task_cfg, splits, policies, tmp, t0))
     cfg.out_dir = str(out_dir)
     return report
@@ -159,11 +163,12 @@ def build_atomically(out_dir: Path, build):
 
 
 def tables(per_run: dict[tuple[str, str], list[dict]], returns: dict[tuple[str, str], list],
-           reference: str | None) -> tuple[list[dict], list[dict]]:
+           reference: str | None, teacher_reference: str | None = None) -> tuple[list[dict], list[dict]]:
     """The report's rows and paired comparisons from each (split, policy)'s per-run summaries
     and per-episode returns (runs in seed order): one row per split and policy, its runs
-    pooled; each deployable policy against each deployable baseline (and ``reference``),
-    paired by episode and seed."""
+    pooled; each deployable policy against each deployable baseline (and ``reference``), and
+    each privileged policy against ``teacher_reference`` (one teacher against another), paired
+    by episode and seed."""
     rows = []
     for (split_name, name), runs in per_run.items():
         row = {k: v for k, v in pool_runs(runs).items() if k != "run_dir"}
@@ -178,6 +183,13 @@ def tables(per_run: dict[tuple[str, str], list[dict]], returns: dict[tuple[str, 
             if baseline != name and (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
                 comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
                                     **paired_difference(rets, returns[(split_name, baseline)])})
+    for (split_name, name), rets in returns.items():
+        ref = (split_name, teacher_reference)
+        if (teacher_reference is None or name == teacher_reference or per_run[(split_name, name)][0]["deployable"]
+                or ref not in returns or len(returns[ref]) != len(rets)):
+            continue
+        comparisons.append({"split": split_name, "policy": name, "baseline": teacher_reference,
+                            **paired_difference(rets, returns[ref])})
     return rows, comparisons
 
 
@@ -210,7 +222,7 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: 
                                episodes=cfg.episodes, resample_prob=float(rate))
     episodes_file.close()
     breakdown = failure_breakdown(out_dir / "episodes.h5")
-    rows, comparisons = tables(per_run, returns, cfg.reference)
+    rows, comparisons = tables(per_run, returns, cfg.reference, cfg.teacher_reference)
 
     sweeps: dict[str, dict[str, list]] = {}
     train_ranges = {}

@@ -1,6 +1,7 @@
 """Merge evaluations of separate training seeds into one multi-seed report.
 
-    python -m evaluation.merge <eval dir> <eval dir> ... --out <dir> [--reference dagger] [--overwrite]
+    python -m evaluation.merge <eval dir> <eval dir> ... --out <dir> [--reference dagger]
+        [--teacher-reference rsl_rl_teacher] [--overwrite]
 
 An evaluation (``evaluation.evaluate``'s ``out_dir``) keeps every episode it ran in
 ``episodes.h5``. Seeds trained on different machines, or in sessions that do not share
@@ -13,7 +14,8 @@ not merged (each evaluation keeps its own plots).
 Refused before anything is written, naming the dir and the key: a dir that is not such
 an evaluation (no ``task.yaml``, or an ``episodes.h5`` from before they were written), a
 different task config, evaluation seed, episode count, resampling rate or set of splits,
-the same runs' episodes twice, a ``--reference`` no evaluation has, and an existing ``--out`` without ``--overwrite``.
+the same runs' episodes twice, a ``--reference`` no evaluation has, a ``--teacher-reference``
+that is not a privileged policy of theirs, and an existing ``--out`` without ``--overwrite``.
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ def _group_order(name: str) -> int:
     return int(name.rsplit("_", 1)[1])
 
 
-def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | None = None) -> tuple[dict, dict]:
+def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | None = None,
+                teacher_reference: str | None = None) -> tuple[dict, dict]:
     """Everything that can be wrong with a merge, found before anything is read in full.
     Returns (the shared task config, the shared episodes.h5 attributes)."""
     if len(dirs) < 2:
@@ -53,7 +56,7 @@ def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | Non
     for d, r in zip(dirs, resolved):
         if resolved.count(r) > 1:
             raise ValueError(f"{d} is given twice: each evaluation may be merged once")
-    task, attrs, splits, names = None, None, None, set()
+    task, attrs, splits, names, privileged = None, None, None, set(), set()
     for d in dirs:
         path = Path(d)
         for name in ("task.yaml", "episodes.h5"):
@@ -73,6 +76,8 @@ def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | Non
                         raise ValueError(f"{path / 'episodes.h5'}: {split}/{group} does not name its policy; "
                                          "re-run its evaluation")
                     names.add(str(f[split][group].attrs["policy"]))
+                    if not bool(f[split][group].attrs["deployable"]):
+                        privileged.add(str(f[split][group].attrs["policy"]))
         if task is None:
             task, attrs, splits = this_task, these, this_splits
             continue
@@ -89,19 +94,24 @@ def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | Non
                              "evaluate every seed on the same splits (splits=...)")
     if reference is not None and reference not in names:
         raise ValueError(f"--reference {reference!r} is not among the merged policies ({sorted(names)})")
+    if teacher_reference is not None and teacher_reference not in privileged:
+        raise ValueError(f"--teacher-reference {teacher_reference!r} is not among the merged privileged policies "
+                         f"({sorted(privileged)})")
     out_dir = Path(out)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())) and not overwrite:
         raise FileExistsError(f"--out {out_dir} exists and is not empty; pass --overwrite to replace it, or another --out")
     return task, attrs
 
 
-def merge(dirs: list[str], out: str, reference: str | None = None, overwrite: bool = False) -> dict:
+def merge(dirs: list[str], out: str, reference: str | None = None, overwrite: bool = False,
+          teacher_reference: str | None = None) -> dict:
     t0 = time.perf_counter()
-    task, attrs = check_evals(dirs, out, overwrite, reference)
-    return build_atomically(Path(out), lambda tmp: _merge(dirs, task, attrs, reference, tmp, t0))
+    task, attrs = check_evals(dirs, out, overwrite, reference, teacher_reference)
+    return build_atomically(Path(out), lambda tmp: _merge(dirs, task, attrs, (reference, teacher_reference), tmp, t0))
 
 
-def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, out_dir: Path, t0: float) -> dict:
+def _merge(dirs: list[str], task: dict, attrs: dict, references: tuple[str | None, str | None], out_dir: Path,
+           t0: float) -> dict:
     atomic_write_text(out_dir / "task.yaml", OmegaConf.to_yaml(OmegaConf.create(task)))
     per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
     returns: dict[tuple[str, str], list] = defaultdict(list)
@@ -137,7 +147,7 @@ def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, out_
                         dst[f"{name}_{count[split]}"].attrs["evaluation"] = str(d)
                         count[split] += 1
         merged.attrs.update({**attrs, "episode_metric_names": list(metric_names)})
-    rows, comparisons = tables(per_run, returns, reference)
+    rows, comparisons = tables(per_run, returns, *references)
     report = {"task": task["name"], "tracking_success": tracking_criterion(task["name"]), "rows": rows, "comparisons": comparisons,
               "breakdown": failure_breakdown(out_dir / "episodes.h5"), "sweeps": {}, "videos": {},
               "wall_s": time.perf_counter() - t0, "seed": int(attrs["seed"]), "merged_from": [str(d) for d in dirs]}
@@ -150,9 +160,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("evals", nargs="+", help="evaluation out_dirs, one per training seed (or set of seeds)")
     parser.add_argument("--out", required=True, help="the merged report's dir")
     parser.add_argument("--reference", default=None, help="a policy every other deployable one is also compared with")
+    parser.add_argument("--teacher-reference", default=None,
+                        help="a privileged policy every other privileged one (the oracle) is compared with")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report in --out")
     args = parser.parse_args(argv)
-    report = merge(args.evals, args.out, args.reference, args.overwrite)
+    report = merge(args.evals, args.out, args.reference, args.overwrite, args.teacher_reference)
     print(markdown(report))
     print(f"merged report: {args.out}")
 

@@ -142,18 +142,28 @@ def test_labelled_variants_are_compared_with_a_reference_policy(tmp_path):
     with pytest.raises(ValueError, match=r"reference='dagger_short' is not among.*dagger_long"):
         evaluate(compose("evaluate", [*common, "reference=dagger_short", f"out_dir={tmp_path}/refused"]))
     assert not (tmp_path / "refused").exists()  # refused before anything was written
-    report = evaluate(compose("evaluate", [*common, "reference=dagger", f"out_dir={tmp_path}/eval"]))
+    # a teacher is compared only with a privileged policy: dagger is deployable
+    with pytest.raises(ValueError, match=r"teacher_reference='dagger' is not among the privileged.*oracle_noise"):
+        evaluate(compose("evaluate", [*common, "teacher_reference=dagger", f"out_dir={tmp_path}/refused"]))
+    assert not (tmp_path / "refused").exists()
+    report = evaluate(compose("evaluate", [*common, "reference=dagger", "teacher_reference=oracle",
+                                           f"out_dir={tmp_path}/eval"]))
     assert {r["policy"] for r in report["rows"]} == {"oracle", "noadapt", "oracle_noise", "noadapt_noise",
                                                      "dagger", "dagger_long"}
     pairs = {(c["policy"], c["baseline"]): c for c in report["comparisons"]}
     assert set(pairs) == {(p, b) for p in ("dagger", "dagger_long", "noadapt_noise") for b in ("noadapt", "dagger")
-                          if p != b}
-    with h5py.File(tmp_path / "eval" / "episodes.h5") as f:  # the paired difference, by hand
+                          if p != b} | {("oracle_noise", "oracle")}
+    with h5py.File(tmp_path / "eval" / "episodes.h5") as f:  # the paired differences, by hand
         groups = {f[f"heldout/{k}"].attrs["run_dir"]: k for k in f["heldout"]}
-        long = f[f"heldout/{groups[str(tmp_path / 'dagger_long')]}/return"][()]
-        ref = f[f"heldout/{groups[str(tmp_path / 'dagger')]}/return"][()]
+        ret = {k: f[f"heldout/{k}/return"][()] for k in f["heldout"]}
+        long, ref = ret[groups[str(tmp_path / "dagger_long")]], ret[groups[str(tmp_path / "dagger")]]
+        noisy, oracle = ret["oracle_noise_2"], ret["oracle_0"]  # the groups are <policy>_<place in the evaluation>
     assert pairs[("dagger_long", "dagger")]["diff_mean"] == pytest.approx(float(np.mean(long - ref)), rel=1e-5)
-    assert "| dagger_long | dagger |" in (tmp_path / "eval" / "report.md").read_text()
+    assert pairs[("oracle_noise", "oracle")]["diff_mean"] == pytest.approx(float(np.mean(noisy - oracle)), rel=1e-5)
+    assert pairs[("oracle_noise", "oracle")]["diff_ci95"] == pytest.approx(
+        1.96 * float(np.std(noisy - oracle, ddof=1)) / np.sqrt(len(noisy)), rel=1e-4)
+    md = (tmp_path / "eval" / "report.md").read_text()
+    assert "| dagger_long | dagger |" in md and "| oracle_noise | oracle |" in md
 
 
 def test_evaluations_of_separate_seeds_merge_into_the_joint_report(tmp_path):
@@ -206,6 +216,9 @@ def test_evaluations_of_separate_seeds_merge_into_the_joint_report(tmp_path):
         assert not (tmp_path / "refused").exists()
     with pytest.raises(ValueError, match="--reference 'dagger_long' is not among"):
         merge([f"{tmp_path}/eval0", f"{tmp_path}/eval1"], f"{tmp_path}/refused", reference="dagger_long")
+    with pytest.raises(ValueError, match=r"--teacher-reference 'dagger' is not among the merged privileged.*'oracle'"):
+        merge([f"{tmp_path}/eval0", f"{tmp_path}/eval1"], f"{tmp_path}/refused", teacher_reference="dagger")
+    assert not (tmp_path / "refused").exists()
     with pytest.raises(FileExistsError, match="--overwrite"):
         merge_main([f"{tmp_path}/eval0", f"{tmp_path}/eval1", "--out", f"{tmp_path}/merged"])
     merge_main([f"{tmp_path}/eval0", f"{tmp_path}/eval1", "--out", f"{tmp_path}/merged", "--overwrite",
