@@ -175,21 +175,22 @@ def tables(per_run: dict[tuple[str, str], list[dict]], returns: dict[tuple[str, 
         rows.append({"policy": name, "split": split_name, **row, **combine_seeds(runs),
                      "run_dirs": [r["run_dir"] for r in runs]})
     comparisons = []
+
+    def compare(split_name: str, name: str, rets: list, baseline: str) -> None:
+        other = returns.get((split_name, baseline))
+        if baseline != name and other is not None and len(other) == len(rets):
+            comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
+                                **paired_difference(rets, other)})
+
     against = BASELINES + ((reference,) if reference and reference not in BASELINES else ())
     for (split_name, name), rets in returns.items():
-        if name in BASELINES or not per_run[(split_name, name)][0]["deployable"]:
-            continue
-        for baseline in against:
-            if baseline != name and (split_name, baseline) in returns and len(returns[(split_name, baseline)]) == len(rets):
-                comparisons.append({"split": split_name, "policy": name, "baseline": baseline,
-                                    **paired_difference(rets, returns[(split_name, baseline)])})
-    for (split_name, name), rets in returns.items():
-        ref = (split_name, teacher_reference)
-        if (teacher_reference is None or name == teacher_reference or per_run[(split_name, name)][0]["deployable"]
-                or ref not in returns or len(returns[ref]) != len(rets)):
-            continue
-        comparisons.append({"split": split_name, "policy": name, "baseline": teacher_reference,
-                            **paired_difference(rets, returns[ref])})
+        if name not in BASELINES and per_run[(split_name, name)][0]["deployable"]:
+            for baseline in against:
+                compare(split_name, name, rets, baseline)
+    if teacher_reference is not None:
+        for (split_name, name), rets in returns.items():
+            if not per_run[(split_name, name)][0]["deployable"]:
+                compare(split_name, name, rets, teacher_reference)
     return rows, comparisons
 
 

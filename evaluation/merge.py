@@ -107,11 +107,11 @@ def merge(dirs: list[str], out: str, reference: str | None = None, overwrite: bo
           teacher_reference: str | None = None) -> dict:
     t0 = time.perf_counter()
     task, attrs = check_evals(dirs, out, overwrite, reference, teacher_reference)
-    return build_atomically(Path(out), lambda tmp: _merge(dirs, task, attrs, (reference, teacher_reference), tmp, t0))
+    return build_atomically(Path(out), lambda tmp: _merge(dirs, task, attrs, reference, teacher_reference, tmp, t0))
 
 
-def _merge(dirs: list[str], task: dict, attrs: dict, references: tuple[str | None, str | None], out_dir: Path,
-           t0: float) -> dict:
+def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, teacher_reference: str | None,
+           out_dir: Path, t0: float) -> dict:
     atomic_write_text(out_dir / "task.yaml", OmegaConf.to_yaml(OmegaConf.create(task)))
     per_run: dict[tuple[str, str], list[dict]] = defaultdict(list)
     returns: dict[tuple[str, str], list] = defaultdict(list)
@@ -147,7 +147,7 @@ def _merge(dirs: list[str], task: dict, attrs: dict, references: tuple[str | Non
                         dst[f"{name}_{count[split]}"].attrs["evaluation"] = str(d)
                         count[split] += 1
         merged.attrs.update({**attrs, "episode_metric_names": list(metric_names)})
-    rows, comparisons = tables(per_run, returns, *references)
+    rows, comparisons = tables(per_run, returns, reference, teacher_reference)
     report = {"task": task["name"], "tracking_success": tracking_criterion(task["name"]), "rows": rows, "comparisons": comparisons,
               "breakdown": failure_breakdown(out_dir / "episodes.h5"), "sweeps": {}, "videos": {},
               "wall_s": time.perf_counter() - t0, "seed": int(attrs["seed"]), "merged_from": [str(d) for d in dirs]}
