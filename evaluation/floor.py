@@ -46,11 +46,12 @@ def read(eval_dir: str, tracking: tuple[str, float] | None = None) -> dict[tuple
     return out
 
 
-def _rates(episodes: dict[str, np.ndarray]) -> dict:
-    rates = {"success_rate": 1.0 - float(episodes["terminated"].mean())}
+def rates(episodes: dict[str, np.ndarray]) -> dict:
+    """Success (did not fail) and, where the task has one, tracking success: episode means."""
+    out = {"success_rate": 1.0 - float(episodes["terminated"].mean())}
     if "tracked" in episodes:
-        rates["tracking_success_rate"] = float(episodes["tracked"].mean())
-    return rates
+        out["tracking_success_rate"] = float(episodes["tracked"].mean())
+    return out
 
 
 def floor_table(zero_dir: str, seed_dirs: list[str]) -> list[dict]:
@@ -80,11 +81,11 @@ def floor_table(zero_dir: str, seed_dirs: list[str]) -> list[dict]:
                                  [torch.from_numpy(floor[split]["return"])] * len(runs))
         rows.append({"split": split, "policy": policy, "seeds": len(runs),
                      "return_mean": statistics.fmean(float(r["return"].mean()) for r in runs),
-                     **{k: statistics.fmean(_rates(r)[k] for r in runs) for k in _rates(runs[0])},
+                     **{k: statistics.fmean(rates(r)[k] for r in runs) for k in rates(runs[0])},
                      "minus_floor": diff["diff_mean"], "minus_floor_ci95": diff["diff_ci95"], "pairs": diff["pairs"]})
     for split, e in sorted(floor.items()):
         rows.append({"split": split, "policy": FLOOR, "seeds": 0, "return_mean": float(e["return"].mean()),
-                     **_rates(e), "minus_floor": 0.0,
+                     **rates(e), "minus_floor": 0.0,
                      "minus_floor_ci95": 0.0, "pairs": int(e["return"].size)})
     return rows
 

@@ -1,6 +1,5 @@
 """Evaluation: paired runs, hand-checked metrics, and a small end-to-end report."""
 import json
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -277,3 +276,51 @@ def test_floor_pairs_every_seeds_episodes_with_the_do_nothing_policy(trained_tea
     with pytest.raises(ValueError, match="evaluation.floor"):
         merge([str(tmp_path / "zero"), str(tmp_path / "zero1")], str(tmp_path / "merged"))
     assert not (tmp_path / "merged").exists()
+
+
+def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_path):
+    """evaluation.pair: a policy evaluated later, with the table's settings, beside a policy the
+    table has, is paired episode by episode with a table policy; the shared policy's bit-identical
+    episodes prove the pairing, a task key that differs (history_len) is named, and anything else
+    is refused."""
+    import shutil
+
+    from evaluation.pair import pair_table
+
+    short = [*QUIET, "num_envs=64", "ppo.horizon=8", "heldout_eval_envs=0"]
+    # a teacher's actor does not read the history: with history_len 20 the same seed trains the same weights
+    train(compose("teacher", [*short, "max_iterations=1", f"run_dir={tmp_path}/t"]))
+    train(compose("teacher", [*short, "max_iterations=1", "task.history_len=20", f"run_dir={tmp_path}/t_h20"]))
+    train(compose("teacher", [*short, "max_iterations=3", "task.history_len=20", "label=more",
+                              f"run_dir={tmp_path}/t3_h20"]))
+    common = ["episodes=16", "sweep=false", "splits=[train,heldout]", "resample_prob=0.01"]
+    evaluate(compose("evaluate", [*common, f"runs=[{tmp_path}/t]", f"out_dir={tmp_path}/base"]))
+    evaluate(compose("evaluate", [*common, f"runs=[{tmp_path}/t_h20,{tmp_path}/t3_h20]", f"out_dir={tmp_path}/new"]))
+    table = pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["oracle_more"], against="oracle")
+    assert table["proven_by"] == [["noadapt", "oracle"]] and table["task_differences"] == [{"history_len": [30, 20]}]
+    rows = {r["split"]: r for r in table["rows"]}
+    assert list(rows) == ["train", "heldout"]  # the task's order of splits
+    with h5py.File(tmp_path / "new" / "episodes.h5") as f, h5py.File(tmp_path / "base" / "episodes.h5") as b:
+        new, old = f["heldout/oracle_more_2/return"][()], b["heldout/oracle_0/return"][()]
+        assert np.array_equal(f["heldout/oracle_0/return"][()], old)  # what proves the pairing
+    diffs = new.astype(np.float64) - old
+    assert rows["heldout"]["difference"] == pytest.approx(diffs.mean(), rel=1e-5)
+    assert rows["heldout"]["difference_ci95"] == pytest.approx(1.96 * diffs.std(ddof=1) / 4.0, rel=1e-4)
+    assert rows["heldout"]["pairs"] == 16 and rows["heldout"]["against_return_mean"] == pytest.approx(old.mean())
+    # refused: other episodes (the shared policies' returns changed), other settings, unknown names
+    shutil.copytree(tmp_path / "new", tmp_path / "other")
+    with h5py.File(tmp_path / "other" / "episodes.h5", "r+") as f:
+        for name in ("oracle_0", "noadapt_1"):
+            f[f"train/{name}/return"][3] += 1.0
+    with pytest.raises(ValueError, match="no policy with bit-identical episodes"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "other")], ["oracle_more"], against="oracle")
+    evaluate(compose("evaluate", [*common[:-1], "resample_prob=0.0", f"runs=[{tmp_path}/t_h20]",
+                                  f"out_dir={tmp_path}/rs0"]))
+    with pytest.raises(ValueError, match="resample_prob"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "rs0")], ["oracle"])
+    with pytest.raises(ValueError, match="--policy 'dagger'"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["dagger"])
+    with pytest.raises(ValueError, match="--against 'oracle_more'"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["oracle_more"])
+    with pytest.raises(ValueError, match="one of each per seed"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "new"), str(tmp_path / "rs0")], ["oracle"])

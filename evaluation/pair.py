@@ -1,0 +1,159 @@
+"""Policies of one set of evaluations paired with a policy of another, on the same episodes.
+
+An ablation trained after a table was made (a new fine-tuning setting, a longer history) is
+evaluated with the table's evaluation seed and settings, beside one policy the table already
+has (e.g. the seed's teacher, retrained bit for bit or read from the same run). Its episodes
+are then the table's, and each new policy's return can be paired, seed by seed, with a policy
+of the table, without evaluating the table's policies again:
+
+    python -m evaluation.pair --base <table's seed evals>... --new <new seed evals>... \\
+        --policy dagger_ppo_ent0 [more...] [--against dagger_ppo] --out <file stem>
+
+``--base`` and ``--new`` are per-seed evaluation dirs in the same seed order; ``--against``
+(default: each ``--policy``'s own name) is the base policy each new one is paired with.
+The pairing is proven, not assumed: the two evaluations of a seed must share a policy name
+whose episodes are bit-identical on every split, and have the same evaluation seed, episode
+count, resampling rate, control step, episode length and splits. Task configs of the same
+task may differ (an ablation of a task key, such as ``history_len``): the keys that differ
+are written beside the table. Refused before anything is written: anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+
+from envs.registry import tracking_criterion
+from evaluation.floor import rates, read
+from evaluation.merge import SAME
+from evaluation.metrics import paired_difference
+
+
+def _settings(eval_dir: str) -> tuple[dict, dict, list[str]]:
+    path = Path(eval_dir)
+    for name in ("task.yaml", "episodes.h5"):
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"{path / name} does not exist: {eval_dir} is not an evaluation out_dir "
+                                    "written by this version of evaluation.evaluate")
+    with h5py.File(path / "episodes.h5", "r") as f:
+        missing = [k for k in SAME if k not in f.attrs]
+        if missing:
+            raise ValueError(f"{path / 'episodes.h5'} lacks {missing}: it predates pairing; re-run its evaluation")
+        attrs, splits = {k: f.attrs[k] for k in SAME}, sorted(f)
+    return OmegaConf.to_container(OmegaConf.load(path / "task.yaml")), attrs, splits
+
+
+def _by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    out = {}
+    for (split, policy, _), episodes in read(eval_dir, tracking).items():
+        if (split, policy) in out:
+            raise ValueError(f"{eval_dir} holds {policy} twice on {split}: pair one seed's evaluation with one "
+                             "seed's (not a merged report)")
+        out[(split, policy)] = episodes
+    return out
+
+
+def check(base_dir: str, new_dir: str) -> tuple[dict, dict]:
+    """The settings two evaluations of a seed must share. Returns (the base task config, the
+    task keys whose values differ: key -> [base, new])."""
+    base_task, base_attrs, base_splits = _settings(base_dir)
+    new_task, new_attrs, new_splits = _settings(new_dir)
+    if base_task["name"] != new_task["name"]:
+        raise ValueError(f"{new_dir} evaluated task {new_task['name']!r} and {base_dir} {base_task['name']!r}")
+    for k in SAME:
+        if not np.isclose(new_attrs[k], base_attrs[k]):
+            raise ValueError(f"{new_dir} has {k}={new_attrs[k]} and {base_dir} has {k}={base_attrs[k]}: "
+                             "evaluate the new runs with the base evaluation's settings")
+    if new_splits != base_splits:
+        raise ValueError(f"{new_dir} has the splits {new_splits} and {base_dir} has {base_splits}")
+    differ = {k: [base_task.get(k), new_task.get(k)] for k in sorted(set(base_task) | set(new_task))
+              if base_task.get(k) != new_task.get(k)}
+    return base_task, differ
+
+
+def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], against: str | None = None) -> dict:
+    if len(base_dirs) != len(new_dirs) or not base_dirs:
+        raise ValueError(f"--base has {len(base_dirs)} evaluations and --new {len(new_dirs)}: give one of each per "
+                         "seed, in the same seed order")
+    checked = [check(b, n) for b, n in zip(base_dirs, new_dirs)]
+    tracking = tracking_criterion(checked[0][0]["name"])
+    base = [_by_policy(d, tracking) for d in base_dirs]
+    new = [_by_policy(d, tracking) for d in new_dirs]
+    order = list(next(iter((checked[0][0].get("randomization") or {}).values()), {}))  # the task's splits, in its order
+    splits = sorted({split for split, _ in base[0]}, key=lambda s: (order.index(s) if s in order else len(order), s))
+    proofs = []
+    for b, n, bd, nd in zip(base, new, base_dirs, new_dirs):
+        shared = sorted({p for _, p in b} & {p for _, p in n})
+        same = [p for p in shared if all(np.array_equal(b[(s, p)]["return"], n[(s, p)]["return"]) for s in splits)]
+        if not same:
+            raise ValueError(f"{nd} and {bd} share no policy with bit-identical episodes (shared names: {shared}): not "
+                             "provably the same episodes, so no pairing; evaluate the new runs beside one of the "
+                             "base seed's policies (e.g. its teacher), with the base evaluation's settings")
+        proofs.append(same)
+        for p in policies:
+            if (splits[0], p) not in n:
+                raise ValueError(f"--policy {p!r} is not in {nd} ({sorted({q for _, q in n})})")
+            if (splits[0], against or p) not in b:
+                raise ValueError(f"--against {against or p!r} is not in {bd} ({sorted({q for _, q in b})})")
+    rows = []
+    for split in splits:
+        for p in policies:
+            a = against or p
+            news, bases = [n[(split, p)] for n in new], [b[(split, a)] for b in base]
+            diff = paired_difference([torch.from_numpy(e["return"]) for e in news],
+                                     [torch.from_numpy(e["return"]) for e in bases])
+            rows.append({"split": split, "policy": p, "against": a, "seeds": len(news),
+                         "return_mean": statistics.fmean(float(e["return"].mean()) for e in news),
+                         "against_return_mean": statistics.fmean(float(e["return"].mean()) for e in bases),
+                         **{k: statistics.fmean(rates(e)[k] for e in news) for k in rates(news[0])},
+                         **{f"against_{k}": statistics.fmean(rates(e)[k] for e in bases) for k in rates(bases[0])},
+                         "difference": diff["diff_mean"], "difference_ci95": diff["diff_ci95"], "pairs": diff["pairs"]})
+    return {"rows": rows, "proven_by": proofs, "task_differences": [differ for _, differ in checked]}
+
+
+def markdown(table: dict, command: str) -> str:
+    lines = ["# New policies paired with a table's policy, on the same episodes", "", f"Command: `{command}`", "",
+             "Returns and success are means over seeds; the difference is paired by episode, seed i of the new "
+             "policy with seed i of the base one (95% interval). Same episodes, proven by policies whose episodes "
+             "are bit-identical in both evaluations, by seed: "
+             + "; ".join(", ".join(p) for p in table["proven_by"]) + "."]
+    differ = {k: v for d in table["task_differences"] for k, v in d.items()}
+    if differ:
+        lines += ["", "Task keys that differ (base -> new): "
+                  + ", ".join(f"`{k}` {v[0]} -> {v[1]}" for k, v in differ.items()) + "."]
+    for split in dict.fromkeys(r["split"] for r in table["rows"]):
+        lines += ["", f"## Split: {split}", "", "| policy | against | seeds | return | against's | success | "
+                  "against's | difference (paired) |", "|---|---|---|---|---|---|---|---|"]
+        for r in (r for r in table["rows"] if r["split"] == split):
+            lines.append(f"| {r['policy']} | {r['against']} | {r['seeds']} | {r['return_mean']:.1f} | "
+                         f"{r['against_return_mean']:.1f} | {r['success_rate']:.3f} | {r['against_success_rate']:.3f} | "
+                         f"{r['difference']:+.1f} ± {r['difference_ci95']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", nargs="+", required=True, help="the table's per-seed evaluation dirs")
+    parser.add_argument("--new", nargs="+", required=True, help="the new runs' per-seed evaluation dirs, same order")
+    parser.add_argument("--policy", nargs="+", required=True, help="policies of --new to pair")
+    parser.add_argument("--against", default=None, help="the base policy they are paired with (default: the same name)")
+    parser.add_argument("--out", required=True, help="writes <out>.json and <out>.md")
+    args = parser.parse_args(argv)
+    table = pair_table(args.base, args.new, args.policy, args.against)
+    command = " ".join(["python -m evaluation.pair --base", *args.base, "--new", *args.new, "--policy", *args.policy,
+                        *(["--against", args.against] if args.against else []), "--out", args.out])
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps({"base": args.base, "new": args.new, **table}, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(table, command))
+    print(markdown(table, command))
+
+
+if __name__ == "__main__":
+    main()
