@@ -15,12 +15,23 @@ def cartpole_cfg():
 
 
 @pytest.fixture(scope="session")
-def trained_teacher(tmp_path_factory):
-    """A cartpole teacher trained once per test session (~1M env steps, about a minute)."""
+def trained_teacher(tmp_path_factory, worker_id):
+    """A cartpole teacher trained once per test session (~1M env steps, about a minute). Under
+    pytest-xdist (scripts/test.sh runs two workers) the workers share one: the first to ask
+    trains it under a file lock, the others wait for it and read its summary."""
+    import json
+
+    from filelock import FileLock
+
     from runstore.config import compose
     from teacher.train import train
 
-    run = tmp_path_factory.mktemp("teacher") / "run"
-    summary = train(compose("teacher", ["max_iterations=60", f"run_dir={run}", "log.progress=false",
-                                        "log.tensorboard=false", "log.print_every=0"]))
-    return run, summary
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # every worker's basetemp lies in one directory of the session
+        root = root.parent
+    run = root / "trained_teacher" / "run"
+    with FileLock(str(root / "trained_teacher.lock")):
+        if not (run / "summary.json").is_file():
+            train(compose("teacher", ["max_iterations=60", f"run_dir={run}", "log.progress=false",
+                                      "log.tensorboard=false", "log.print_every=0"]))
+    return run, json.loads((run / "summary.json").read_text())

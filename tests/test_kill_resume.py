@@ -72,7 +72,7 @@ def iterations_logged(run: Path) -> list[int]:
     return [json.loads(x)["iteration"] for x in (run / "metrics.jsonl").read_text().splitlines()]
 
 
-TEACHER = ["num_envs=256", "max_iterations=40", "save_every=3", "seed=1", *QUIET]
+TEACHER = ["num_envs=256", "max_iterations=40", "save_every=3", "seed=1", "heldout_eval_envs=0", *QUIET]
 
 
 def test_teacher_killed_twice_resumes_to_the_same_quality(tmp_path):
@@ -108,7 +108,8 @@ def test_student_killed_twice_resumes_and_still_learns(trained_teacher, tmp_path
     teacher_run, _ = trained_teacher
     rng = np.random.default_rng(7)
     run = tmp_path / "dagger"
-    args = [f"teacher={teacher_run}", "method=dagger", "iterations=20", "save_every=2", "eval_envs=256",
+    args = [f"teacher={teacher_run}", "method=dagger", "iterations=20", "updates_per_iteration=25", "save_every=2",
+            "eval_envs=256",
             f"dataset_path={tmp_path / 'data.h5'}", f"run_dir={run}", *QUIET]
     kill_and_resume("student.distill", args, run / "checkpoints" / "last.pt", kills=2, rng=rng, spread=1.5)
     summary = json.loads((run / "summary.json").read_text())
