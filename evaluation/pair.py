@@ -117,8 +117,9 @@ def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], a
     return {"rows": rows, "proven_by": proofs, "task_differences": [differ for _, differ in checked]}
 
 
-def markdown(table: dict, command: str) -> str:
+def markdown(table: dict, command: str, note: str | None = None) -> str:
     lines = ["# New policies paired with a table's policy, on the same episodes", "", f"Command: `{command}`", "",
+             *([note, ""] if note else []),
              "Returns and success are means over seeds; the difference is paired by episode, seed i of the new "
              "policy with seed i of the base one (95% interval). Same episodes, proven by policies whose episodes "
              "are bit-identical in both evaluations, by seed: "
@@ -144,15 +145,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--policy", nargs="+", required=True, help="policies of --new to pair")
     parser.add_argument("--against", default=None, help="the base policy they are paired with (default: the same name)")
     parser.add_argument("--out", required=True, help="writes <out>.json and <out>.md")
+    parser.add_argument("--note", default=None, help="how the new runs were made, written under the command")
     args = parser.parse_args(argv)
     table = pair_table(args.base, args.new, args.policy, args.against)
     command = " ".join(["python -m evaluation.pair --base", *args.base, "--new", *args.new, "--policy", *args.policy,
                         *(["--against", args.against] if args.against else []), "--out", args.out])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"base": args.base, "new": args.new, **table}, indent=2) + "\n")
-    out.with_suffix(".md").write_text(markdown(table, command))
-    print(markdown(table, command))
+    out.with_suffix(".json").write_text(json.dumps({"base": args.base, "new": args.new, "note": args.note, **table},
+                                                   indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(table, command, args.note))
+    print(markdown(table, command, args.note))
 
 
 if __name__ == "__main__":

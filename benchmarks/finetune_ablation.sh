@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Fine-tuning variants against a kept held-out table, paired on the table's own episodes.
+# For each seed: the table's teacher and DAgger student, retrained at today's defaults (training
+# is bit for bit reproducible on one machine kind, so they are the table's runs: the pairing
+# below checks it), one PPO fine-tuning run per variant (configs/finetune/dagger.yaml plus the
+# variant's overrides, label=<name>: dagger_ppo_<name> in the report), an evaluation with the
+# table's settings, then evaluation.pair of every variant against the table's dagger_ppo.
+#   bash benchmarks/finetune_ablation.sh <task> <name>=<overrides> [<name>=<overrides>...]
+#   e.g. bash benchmarks/finetune_ablation.sh cartpole def= ent0=ppo.entropy_coef=0.0 'ent01=ppo.entropy_coef=0.01'
+# A variant's overrides are separated by spaces ('lr=max_iterations=200 ppo.learning_rate=5.0e-5');
+# 'def=' is the default fine-tuning (it must equal the table's dagger_ppo: a check on the pairing).
+# Environment: SEEDS (default 0 1 2), JOBS (runs trained at once, one thread each; default 2),
+# RUNS (default runs/finetune-ablation-<task>), TABLE (the kept table's seed evaluations,
+# default benchmarks/results/heldout_<task>), OUT (results stem, default
+# benchmarks/results/finetune_ablation_<task>; the seeds' evaluations are kept in OUT/s<seed>/).
+# Rerun with the same RUNS to finish: a run with a summary.json is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || bash scripts/setup.sh
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
+TASK=$1; shift
+[ $# -ge 1 ] || { echo "give at least one variant: <name>=<overrides>"; exit 2; }
+SEEDS=${SEEDS:-0 1 2}
+JOBS=${JOBS:-2}
+RUNS=${RUNS:-runs/finetune-ablation-$TASK}
+TABLE=${TABLE:-benchmarks/results/heldout_$TASK}
+OUT=${OUT:-benchmarks/results/finetune_ablation_$TASK}
+PY=.venv/bin/python
+Q="log.progress=false log.print_every=50 log.tensorboard=false nthread=1"
+NAMES=()
+for v in "$@"; do
+  case "$v" in *=*) ;; *) echo "variant '$v' is not <name>=<overrides>"; exit 2 ;; esac
+  name=${v%%=*}
+  [[ "$name" =~ ^[a-z0-9]+$ ]] || { echo "variant name '$name': lower-case letters and digits only"; exit 2; }
+  NAMES+=("$name")
+done
+for s in $SEEDS; do
+  [ -f "$TABLE/s$s/episodes.h5" ] || { echo "$TABLE/s$s/episodes.h5 does not exist: no table seed $s to pair with"; exit 2; }
+done
+
+train() {  # train <dir> <module> <overrides...>: unless it finished before
+  local dir=$1 module=$2; shift 2
+  if [ -f "$dir/summary.json" ]; then echo "kept $dir"; return; fi
+  rm -rf "$dir"
+  $PY -m "$module" run_dir="$dir" "$@" $Q | tail -1
+}
+
+base() {  # the seed's teacher and DAgger student, as the table trained them
+  local s=$1 d="$RUNS/s$1"
+  train "$d/teacher" teacher.train seed="$s" task="$TASK"
+  train "$d/dagger" student.distill seed="$s" teacher="$d/teacher" method=dagger export=false
+}
+
+variant() {  # variant <seed> <name>=<overrides>
+  local s=$1 name=${2%%=*} d="$RUNS/s$1"
+  read -r -a over <<< "${2#*=}"
+  train "$d/ft_$name" teacher.train seed="$s" task="$TASK" +finetune=dagger init_from="$d/dagger" label="$name" "${over[@]}"
+}
+
+mkdir -p "$RUNS"
+running=0
+for s in $SEEDS; do  # the base runs, JOBS seeds at once
+  base "$s" > "$RUNS/s$s.log" 2>&1 &
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+done
+while [ "$running" -gt 0 ]; do wait -n || { echo "a seed failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
+for s in $SEEDS; do  # the variants, JOBS at once
+  for v in "$@"; do
+    variant "$s" "$v" >> "$RUNS/s$s.log" 2>&1 &
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+  done
+done
+while [ "$running" -gt 0 ]; do wait -n || { echo "a variant failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
+
+evaluate_seed() {  # the seed's runs with the table's evaluation settings (seed, episodes, resampling)
+  local s=$1 d="$RUNS/s$1" name eseed episodes rate
+  local list="$d/teacher,$d/dagger"
+  for name in "${NAMES[@]}"; do list="$list,$d/ft_$name"; done
+  read -r eseed episodes rate < <($PY -c "from omegaconf import OmegaConf; c = OmegaConf.load('$TABLE/s$s/config.yaml'); print(c.seed, c.episodes, c.resample_prob)")
+  $PY -m evaluation.evaluate "runs=[$list]" out_dir="$d/eval" overwrite=true sweep=false seed="$eseed" \
+    episodes="$episodes" resample_prob="$rate" nthread=1 | tail -1
+  mkdir -p "$OUT/s$s"
+  cp "$d/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+}
+NEW=() BASE=() POLICIES=()
+for name in "${NAMES[@]}"; do POLICIES+=("dagger_ppo_$name"); done
+for s in $SEEDS; do
+  evaluate_seed "$s" >> "$RUNS/s$s.log" 2>&1 &
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+  NEW+=("$OUT/s$s") BASE+=("$TABLE/s$s")
+done
+while [ "$running" -gt 0 ]; do wait -n || { echo "an evaluation failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
+$PY -m evaluation.pair --base "${BASE[@]}" --new "${NEW[@]}" --policy "${POLICIES[@]}" --against dagger_ppo --out "$OUT" \
+  --note "bash benchmarks/finetune_ablation.sh $TASK $* (SEEDS=$SEEDS): per seed the table's teacher and DAgger student retrained, one PPO fine-tuning run (+finetune=dagger) per variant <name>=<overrides>, evaluated with the table's settings."
