@@ -244,6 +244,14 @@ def test_zero_action_baseline_is_the_do_nothing_policy_on_the_same_episodes(trai
     assert rows["oracle"]["return_mean"] > rows["zero_action"]["return_mean"] + 50  # an unpushed pole falls
 
 
+def assert_paired_by_hand(mean: float, ci95: float, a: np.ndarray, b: np.ndarray) -> None:
+    """A paired difference a - b as computed by hand: the mean of per-episode differences and
+    1.96 standard errors."""
+    diffs = a.astype(np.float64) - b
+    assert mean == pytest.approx(diffs.mean(), rel=1e-5)
+    assert ci95 == pytest.approx(1.96 * diffs.std(ddof=1) / np.sqrt(diffs.size), rel=1e-4)
+
+
 def test_floor_pairs_every_seeds_episodes_with_the_do_nothing_policy(trained_teacher, tmp_path):
     import shutil
 
@@ -256,9 +264,7 @@ def test_floor_pairs_every_seeds_episodes_with_the_do_nothing_policy(trained_tea
     rows = {r["policy"]: r for r in floor_table(str(tmp_path / "zero"), [str(tmp_path / "seed0")])}
     with h5py.File(tmp_path / "seed0" / "episodes.h5") as f, h5py.File(tmp_path / "zero" / "episodes.h5") as z:
         oracle, floor = f["heldout/oracle_0/return"][()], z["heldout/zero_action_2/return"][()]
-    diffs = oracle.astype(np.float64) - floor
-    assert rows["oracle"]["minus_floor"] == pytest.approx(diffs.mean(), rel=1e-5)
-    assert rows["oracle"]["minus_floor_ci95"] == pytest.approx(1.96 * diffs.std(ddof=1) / 4.0, rel=1e-4)
+    assert_paired_by_hand(rows["oracle"]["minus_floor"], rows["oracle"]["minus_floor_ci95"], oracle, floor)
     assert rows["oracle"]["pairs"] == 16 and rows["zero_action"]["return_mean"] == pytest.approx(floor.mean())
     # another seed's episodes (here: the oracle's returns changed) cannot be paired with the floor
     shutil.copytree(tmp_path / "seed0", tmp_path / "other")
@@ -303,9 +309,7 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
     with h5py.File(tmp_path / "new" / "episodes.h5") as f, h5py.File(tmp_path / "base" / "episodes.h5") as b:
         new, old = f["heldout/oracle_more_2/return"][()], b["heldout/oracle_0/return"][()]
         assert np.array_equal(f["heldout/oracle_0/return"][()], old)  # what proves the pairing
-    diffs = new.astype(np.float64) - old
-    assert rows["heldout"]["difference"] == pytest.approx(diffs.mean(), rel=1e-5)
-    assert rows["heldout"]["difference_ci95"] == pytest.approx(1.96 * diffs.std(ddof=1) / 4.0, rel=1e-4)
+    assert_paired_by_hand(rows["heldout"]["difference"], rows["heldout"]["difference_ci95"], new, old)
     assert rows["heldout"]["pairs"] == 16 and rows["heldout"]["against_return_mean"] == pytest.approx(old.mean())
     # refused: other episodes (the shared policies' returns changed), other settings, unknown names
     shutil.copytree(tmp_path / "new", tmp_path / "other")
