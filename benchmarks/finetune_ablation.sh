@@ -57,22 +57,22 @@ variant() {  # variant <seed> <name>=<overrides>
   train "$d/ft_$name" teacher.train seed="$s" task="$TASK" +finetune=dagger init_from="$d/dagger" label="$name" "${over[@]}"
 }
 
-mkdir -p "$RUNS"
 running=0
-for s in $SEEDS; do  # the base runs, JOBS seeds at once
-  base "$s" > "$RUNS/s$s.log" 2>&1 &
+spawn() {  # spawn <log> <command...>: in the background, at most JOBS at once
+  local log=$1; shift
+  "$@" >> "$log" 2>&1 &
   running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
-done
-while [ "$running" -gt 0 ]; do wait -n || { echo "a seed failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
-for s in $SEEDS; do  # the variants, JOBS at once
-  for v in "$@"; do
-    variant "$s" "$v" >> "$RUNS/s$s.log" 2>&1 &
-    running=$((running + 1))
-    if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
-  done
-done
-while [ "$running" -gt 0 ]; do wait -n || { echo "a variant failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
+  if [ "$running" -ge "$JOBS" ]; then wait -n || { echo "a job failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); fi
+}
+drain() {  # wait for every spawned job
+  while [ "$running" -gt 0 ]; do wait -n || { echo "a job failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
+}
+
+mkdir -p "$RUNS"
+for s in $SEEDS; do spawn "$RUNS/s$s.log" base "$s"; done
+drain
+for s in $SEEDS; do for v in "$@"; do spawn "$RUNS/s$s.log" variant "$s" "$v"; done; done
+drain
 
 evaluate_seed() {  # the seed's runs with the table's evaluation settings (seed, episodes, resampling)
   local s=$1 d="$RUNS/s$1" name eseed episodes rate
@@ -87,11 +87,9 @@ evaluate_seed() {  # the seed's runs with the table's evaluation settings (seed,
 NEW=() BASE=() POLICIES=()
 for name in "${NAMES[@]}"; do POLICIES+=("dagger_ppo_$name"); done
 for s in $SEEDS; do
-  evaluate_seed "$s" >> "$RUNS/s$s.log" 2>&1 &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+  spawn "$RUNS/s$s.log" evaluate_seed "$s"
   NEW+=("$OUT/s$s") BASE+=("$TABLE/s$s")
 done
-while [ "$running" -gt 0 ]; do wait -n || { echo "an evaluation failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
+drain
 $PY -m evaluation.pair --base "${BASE[@]}" --new "${NEW[@]}" --policy "${POLICIES[@]}" --against dagger_ppo --out "$OUT" \
   --note "bash benchmarks/finetune_ablation.sh $TASK $* (SEEDS=$SEEDS): per seed the table's teacher and DAgger student retrained, one PPO fine-tuning run (+finetune=dagger) per variant <name>=<overrides>, evaluated with the table's settings."

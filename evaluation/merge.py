@@ -46,6 +46,47 @@ def _group_order(name: str) -> int:
     return int(name.rsplit("_", 1)[1])
 
 
+def read_settings(d: str) -> tuple[dict, dict, list[str], set[str], set[str]]:
+    """What an evaluation dir must hold to be merged or paired, read without its episodes:
+    (task config, the ``SAME`` attributes of episodes.h5, its splits, its policy names, the
+    privileged ones among them). A dir that is not such an evaluation is refused by name."""
+    path = Path(d)
+    for name in ("task.yaml", "episodes.h5"):
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"{path / name} does not exist: {d} is not an evaluation out_dir "
+                                    "written by this version of evaluation.evaluate (re-run the evaluation)")
+    task = OmegaConf.to_container(OmegaConf.load(path / "task.yaml"))
+    names, privileged = set(), set()
+    with h5py.File(path / "episodes.h5", "r") as f:
+        missing = [k for k in (*SAME, "episode_metric_names") if k not in f.attrs]
+        if missing:
+            raise ValueError(f"{path / 'episodes.h5'} lacks {missing}: it predates merging; re-run its evaluation")
+        attrs = {k: f.attrs[k] for k in SAME}
+        splits = sorted(f)
+        for split in splits:
+            for group in f[split]:
+                if "policy" not in f[split][group].attrs:
+                    raise ValueError(f"{path / 'episodes.h5'}: {split}/{group} does not name its policy; "
+                                     "re-run its evaluation")
+                names.add(str(f[split][group].attrs["policy"]))
+                if not bool(f[split][group].attrs["deployable"]):
+                    privileged.add(str(f[split][group].attrs["policy"]))
+    return task, attrs, splits, names, privileged
+
+
+def check_same_settings(d: str, attrs: dict, splits: list[str], first: str, first_attrs: dict,
+                        first_splits: list[str]) -> None:
+    """Evaluation ``d`` met the episodes of evaluation ``first``'s settings: the same evaluation seed,
+    episode count, resampling rate, control step, episode length and splits."""
+    for k in SAME:
+        if not np.isclose(attrs[k], first_attrs[k]):
+            raise ValueError(f"{d} has {k}={attrs[k]} and {first} has {k}={first_attrs[k]}: "
+                             "evaluate every seed with the same settings")
+    if splits != first_splits:
+        raise ValueError(f"{d} has the splits {splits} and {first} has {first_splits}: "
+                         "evaluate every seed on the same splits (splits=...)")
+
+
 def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | None = None,
                 teacher_reference: str | None = None) -> tuple[dict, dict]:
     """Everything that can be wrong with a merge, found before anything is read in full.
@@ -58,26 +99,9 @@ def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | Non
             raise ValueError(f"{d} is given twice: each evaluation may be merged once")
     task, attrs, splits, names, privileged = None, None, None, set(), set()
     for d in dirs:
-        path = Path(d)
-        for name in ("task.yaml", "episodes.h5"):
-            if not (path / name).is_file():
-                raise FileNotFoundError(f"{path / name} does not exist: {d} is not an evaluation out_dir "
-                                        "written by this version of evaluation.evaluate (re-run the evaluation)")
-        this_task = OmegaConf.to_container(OmegaConf.load(path / "task.yaml"))
-        with h5py.File(path / "episodes.h5", "r") as f:
-            missing = [k for k in (*SAME, "episode_metric_names") if k not in f.attrs]
-            if missing:
-                raise ValueError(f"{path / 'episodes.h5'} lacks {missing}: it predates merging; re-run its evaluation")
-            these = {k: f.attrs[k] for k in SAME}
-            this_splits = sorted(f)
-            for split in this_splits:
-                for group in f[split]:
-                    if "policy" not in f[split][group].attrs:
-                        raise ValueError(f"{path / 'episodes.h5'}: {split}/{group} does not name its policy; "
-                                         "re-run its evaluation")
-                    names.add(str(f[split][group].attrs["policy"]))
-                    if not bool(f[split][group].attrs["deployable"]):
-                        privileged.add(str(f[split][group].attrs["policy"]))
+        this_task, these, this_splits, these_names, these_privileged = read_settings(d)
+        names |= these_names
+        privileged |= these_privileged
         if task is None:
             task, attrs, splits = this_task, these, this_splits
             continue
@@ -85,13 +109,7 @@ def check_evals(dirs: list[str], out: str, overwrite: bool, reference: str | Non
             keys = sorted(k for k in set(task) | set(this_task) if task.get(k) != this_task.get(k))
             raise ValueError(f"{d} evaluated a different task config than {dirs[0]} (keys {keys}); "
                              "merge only evaluations of the same task")
-        for k in SAME:
-            if not np.isclose(these[k], attrs[k]):
-                raise ValueError(f"{d} has {k}={these[k]} and {dirs[0]} has {k}={attrs[k]}: "
-                                 "evaluate every seed with the same settings")
-        if this_splits != splits:
-            raise ValueError(f"{d} has the splits {this_splits} and {dirs[0]} has {splits}: "
-                             "evaluate every seed on the same splits (splits=...)")
+        check_same_settings(d, these, this_splits, dirs[0], attrs, splits)
     if reference is not None and reference not in names:
         raise ValueError(f"--reference {reference!r} is not among the merged policies ({sorted(names)})")
     if teacher_reference is not None and teacher_reference not in privileged:

@@ -24,29 +24,13 @@ import json
 import statistics
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 
 from envs.registry import tracking_criterion
 from evaluation.floor import rates, read
-from evaluation.merge import SAME
+from evaluation.merge import check_same_settings, read_settings
 from evaluation.metrics import paired_difference
-
-
-def _settings(eval_dir: str) -> tuple[dict, dict, list[str]]:
-    path = Path(eval_dir)
-    for name in ("task.yaml", "episodes.h5"):
-        if not (path / name).is_file():
-            raise FileNotFoundError(f"{path / name} does not exist: {eval_dir} is not an evaluation out_dir "
-                                    "written by this version of evaluation.evaluate")
-    with h5py.File(path / "episodes.h5", "r") as f:
-        missing = [k for k in SAME if k not in f.attrs]
-        if missing:
-            raise ValueError(f"{path / 'episodes.h5'} lacks {missing}: it predates pairing; re-run its evaluation")
-        attrs, splits = {k: f.attrs[k] for k in SAME}, sorted(f)
-    return OmegaConf.to_container(OmegaConf.load(path / "task.yaml")), attrs, splits
 
 
 def _by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.ndarray]]:
@@ -62,16 +46,11 @@ def _by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.nd
 def check(base_dir: str, new_dir: str) -> tuple[dict, dict]:
     """The settings two evaluations of a seed must share. Returns (the base task config, the
     task keys whose values differ: key -> [base, new])."""
-    base_task, base_attrs, base_splits = _settings(base_dir)
-    new_task, new_attrs, new_splits = _settings(new_dir)
+    base_task, base_attrs, base_splits, _, _ = read_settings(base_dir)
+    new_task, new_attrs, new_splits, _, _ = read_settings(new_dir)
     if base_task["name"] != new_task["name"]:
         raise ValueError(f"{new_dir} evaluated task {new_task['name']!r} and {base_dir} {base_task['name']!r}")
-    for k in SAME:
-        if not np.isclose(new_attrs[k], base_attrs[k]):
-            raise ValueError(f"{new_dir} has {k}={new_attrs[k]} and {base_dir} has {k}={base_attrs[k]}: "
-                             "evaluate the new runs with the base evaluation's settings")
-    if new_splits != base_splits:
-        raise ValueError(f"{new_dir} has the splits {new_splits} and {base_dir} has {base_splits}")
+    check_same_settings(new_dir, new_attrs, new_splits, base_dir, base_attrs, base_splits)
     differ = {k: [base_task.get(k), new_task.get(k)] for k in sorted(set(base_task) | set(new_task))
               if base_task.get(k) != new_task.get(k)}
     return base_task, differ
