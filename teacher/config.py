@@ -51,6 +51,8 @@ class PPOCfg:
     desired_kl: float = bounded(gt=0)  # for the adaptive learning rate
     kl_target: float = bounded(gt=0)  # d_targ of the PPO-KL penalty
     init_beta: float = bounded(ge=0)
+    teacher_coef: float = bounded(ge=0)  # fine-tuning only: weight of MSE to the teacher's action (kickstarting)
+    teacher_coef_schedule: str = choice("fixed", "linear")  # linear: teacher_coef -> 0 over the run
 
 
 @dataclass
@@ -103,6 +105,9 @@ class TeacherCfg:
         if cfg.init_from is not None and cfg.policy.actor_input != "history":
             errors.append(f"init_from={cfg.init_from} fine-tunes a DAgger student, a history actor: "
                           "pass policy.actor_input=history")
+        if cfg.ppo.teacher_coef > 0 and cfg.init_from is None:
+            errors.append(f"ppo.teacher_coef={cfg.ppo.teacher_coef} weighs a teacher's actions in PPO fine-tuning: "
+                          "pass init_from=<the DAgger student's run dir> (its teacher is the one used), or set it to 0")
         errors += label_errors(cfg.label)
         bad_device = device_error("device", cfg.device)
         if bad_device:
@@ -110,7 +115,8 @@ class TeacherCfg:
         if cfg.trainer == "rl_games":
             unsupported = {"ppo.objective": (cfg.ppo.objective, "clip"), "policy.latent_noise": (cfg.policy.latent_noise, 0.0),
                            "policy.std_schedule": (cfg.policy.std_schedule, "learned"), "overlap": (cfg.overlap, False),
-                           "device": (cfg.device, "cpu"), "init_from": (cfg.init_from, None)}
+                           "device": (cfg.device, "cpu"), "init_from": (cfg.init_from, None),
+                           "ppo.teacher_coef": (cfg.ppo.teacher_coef, 0.0)}
             errors += [f"{k}={v!r} is not available with trainer=rl_games (needs {need!r})"
                        for k, (v, need) in unsupported.items() if v != need]
         return errors

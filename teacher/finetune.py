@@ -17,6 +17,11 @@ run store (never through their training loops):
 mid-episode resampling from the student's (RMA's 0.004 by default: student/distill.py), before
 the run's config is written, so ``config.yaml`` records the network and the rate it trained with. The finished run exports
 its deployable policy like a student run (``export/``: ONNX, TorchScript, deploy.json).
+
+With ``ppo.teacher_coef`` > 0 the same teacher stays beside the run, frozen, and its mean action
+on every rollout state enters the PPO loss as a DAgger-style imitation term (kickstarting,
+Schmitt et al. 2018; teacher/ppo.py): the student improves on the reward without forgetting
+what it imitated. The teacher reads the rollout's ``priv_info``; the fine-tuned actor does not.
 """
 from __future__ import annotations
 
@@ -58,11 +63,19 @@ def adopt_student_arch(cfg: DictConfig) -> dict:
     return ckpt
 
 
-@torch.no_grad()
-def policy_from_student(cfg: DictConfig, spec, ckpt: dict) -> ActorCritic:
-    """The fine-tuning run's initial policy: the student's actor (``ckpt``, from
-    ``adopt_student_arch``), the teacher's critic and std."""
+def student_teacher(ckpt: dict) -> ActorCritic:
+    """The teacher the student (``ckpt``, from ``adopt_student_arch``) imitated: its ``best.pt``,
+    frozen, in eval mode."""
     _, teacher, _ = load_run(ckpt["teacher_run"], "best")
+    return teacher.eval().requires_grad_(False)
+
+
+@torch.no_grad()
+def policy_from_student(cfg: DictConfig, spec, ckpt: dict, teacher: ActorCritic | None = None) -> ActorCritic:
+    """The fine-tuning run's initial policy: the student's actor (``ckpt``, from
+    ``adopt_student_arch``), the critic and std of its teacher (``student_teacher(ckpt)``
+    unless given)."""
+    teacher = student_teacher(ckpt) if teacher is None else teacher
     policy = ActorCritic(spec, cfg.policy)
     student = ckpt["model"]  # DeployablePolicy: obs_norm.*, latent.* (the history encoder), actor.*
     state = policy.state_dict()

@@ -4,6 +4,10 @@ Two objectives (``ppo.objective``):
 - ``clip`` (PPO-Clip, default): -E[min(r A, clip(r, 1-eps, 1+eps) A)];
 - ``kl`` (PPO-KL, adaptive penalty): -E[r A] + beta KL(old || new), with beta halved when
   the measured KL < d_targ / 1.5 and doubled when it is > 1.5 d_targ (Schulman et al. 2017).
+
+Fine-tuning a student may add a teacher term (``ppo.teacher_coef``, kickstarting: Schmitt et
+al. 2018): lambda * MSE(student's mean action, the frozen teacher's) on the rollout's states,
+the DAgger loss kept beside the RL objective with a weight the trainer schedules.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from teacher.storage import RolloutStorage
 OBJECTIVES = ("clip", "kl")
 BEHAVIOR_WEIGHT_MAX = 2.0  # truncation of decoupled PPO's behavior -> proximal importance weight
 LR_SCHEDULES = ("adaptive", "fixed", "linear")
+TEACHER_SCHEDULES = ("fixed", "linear")
 
 
 def clipped_surrogate(log_probs, old_log_probs, advantages, clip: float, weights=None) -> torch.Tensor:
@@ -46,6 +51,17 @@ def gaussian_kl(mu_old, sigma_old, mu, sigma) -> torch.Tensor:
     return (
         torch.log(sigma / sigma_old) + (sigma_old**2 + (mu_old - mu) ** 2) / (2.0 * sigma**2) - 0.5
     ).sum(-1)
+
+
+def teacher_loss(mean: torch.Tensor, teacher_mean: torch.Tensor) -> torch.Tensor:
+    """Kickstarting's imitation term: the DAgger loss (MSE to the teacher's mean action, clamped
+    to the action range as DAgger labels it) on the states the fine-tuned policy visited."""
+    return (mean - teacher_mean.clamp(-1.0, 1.0)).pow(2).mean()
+
+
+def teacher_coef_at(coef: float, schedule: str, frac: float) -> float:
+    """The teacher term's weight at a fraction ``frac`` of training: fixed, or linear to 0."""
+    return coef if schedule == "fixed" else coef * (1.0 - frac)
 
 
 def clipped_value_loss(values, old_values, returns, clip: float | None) -> torch.Tensor:
@@ -89,6 +105,8 @@ class UpdateStats:
     explained_variance: float
     learning_rate: float
     beta: float
+    teacher_loss: float  # MSE to the teacher's mean action (fine-tuning with a teacher; else nan)
+    teacher_coef: float  # its weight this update (0 without one)
 
 
 class PPO:
@@ -111,9 +129,12 @@ class PPO:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def update(self, storage: RolloutStorage) -> UpdateStats:
+    def update(self, storage: RolloutStorage, teacher: ActorCritic | None = None, teacher_coef: float = 0.0) -> UpdateStats:
+        """One PPO update on ``storage``. With a frozen privileged ``teacher`` and ``teacher_coef``
+        > 0, each minibatch's loss adds ``teacher_coef`` x MSE to its mean action (teacher_loss)."""
         cfg, policy = self.cfg, self.policy
-        sums = dict(policy=0.0, value=0.0, entropy=0.0, approx_kl=0.0, kl=0.0, clip=0.0)
+        guided = teacher is not None and teacher_coef > 0.0
+        sums = dict(policy=0.0, value=0.0, entropy=0.0, approx_kl=0.0, kl=0.0, clip=0.0, teacher=0.0)
         n = 0
         for mb in storage.minibatches(cfg.num_minibatches, cfg.epochs, self.generator):
             adv = mb["advantages"]
@@ -142,6 +163,12 @@ class PPO:
                 values, mb["values"], mb["returns"], cfg.clip if cfg.clip_value_loss else None
             )
             loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+            if guided:
+                with torch.no_grad():
+                    teacher_mean = teacher.action_mean(mb["obs"])
+                imitation = teacher_loss(mean, teacher_mean)
+                loss = loss + teacher_coef * imitation
+                sums["teacher"] += imitation.item()
 
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -173,4 +200,6 @@ class PPO:
             explained_variance=explained_variance(storage.values.flatten(), storage.returns.flatten()),
             learning_rate=self.learning_rate,
             beta=self.beta,
+            teacher_loss=sums["teacher"] / n if guided else float("nan"),
+            teacher_coef=teacher_coef if guided else 0.0,
         )

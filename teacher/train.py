@@ -29,8 +29,8 @@ from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
 from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.collector import Collector
-from teacher.finetune import adopt_student_arch, export_finetuned, policy_from_student
-from teacher.ppo import PPO
+from teacher.finetune import adopt_student_arch, export_finetuned, policy_from_student, student_teacher
+from teacher.ppo import PPO, teacher_coef_at
 
 # the run-dir stage name of each actor input: the teacher, the DR baseline, plain PPO
 RUN_STAGE = {"privileged": "teacher", "history": "dr", "obs": "ppo"}
@@ -87,6 +87,8 @@ def train(cfg: DictConfig) -> dict:
     stage = FINETUNE_STAGE if cfg.init_from else RUN_STAGE[cfg.policy.actor_input]
     # before config.yaml is written: it records the network trained
     student_ckpt = adopt_student_arch(cfg) if cfg.init_from else None
+    # fine-tuning: the student's frozen teacher (its critic starts the run; ppo.teacher_coef > 0: it guides the update)
+    guide = student_teacher(student_ckpt) if cfg.init_from else None
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
@@ -96,10 +98,12 @@ def train(cfg: DictConfig) -> dict:
     if ckpt is not None:
         policy = load_policy(ckpt, env.spec, cfg.task.name, cfg.policy)
     elif cfg.init_from:
-        policy = policy_from_student(cfg, env.spec, student_ckpt)
+        policy = policy_from_student(cfg, env.spec, student_ckpt, guide)
     else:
         policy = ActorCritic(env.spec, cfg.policy)
     policy.to(device)
+    if guide is not None:
+        guide.to(device)
     group.broadcast(policy)
     ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start + 7919 * group.rank, group=group if group.active else None)
     env_steps, best_return = 0, -math.inf
@@ -163,7 +167,7 @@ def train(cfg: DictConfig) -> dict:
 
         # 3. update, then the normalizers (fixed during a rollout and its update)
         t1 = time.perf_counter()
-        stats = ppo.update(storage)
+        stats = ppo.update(storage, guide, teacher_coef_at(p.teacher_coef, p.teacher_coef_schedule, frac))
         policy.update_normalizers({k: v.flatten(0, 1) for k, v in storage.obs.items()}, group)
         if not cfg.overlap:
             collector.launch(rollout.obs)

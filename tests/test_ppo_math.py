@@ -6,7 +6,7 @@ import torch
 
 from teacher.gae import bootstrap_time_outs, compute_gae
 from teacher.ppo import (BEHAVIOR_WEIGHT_MAX, behavior_weights, clipped_surrogate, gaussian_kl, next_adaptive_lr,
-                         next_beta)
+                         next_beta, teacher_coef_at, teacher_loss)
 
 
 def test_gae_with_a_termination_and_a_time_out():
@@ -98,3 +98,16 @@ def test_decoupled_weights_scale_the_clipped_objective_by_hand():
     assert lp.grad.tolist() == pytest.approx([0.5 * -2.2 / 3, 0.0, 0.0])
     # without weights it is plain PPO-Clip
     assert clipped_surrogate(lp.detach(), prox, adv, 0.2).item() == pytest.approx((-2.2 - 2.4 + 0.8) / 3)
+
+
+def test_teacher_term_and_its_schedule_by_hand():
+    """Kickstarting's term in fine-tuning: MSE to the teacher's mean action, the label clamped
+    to [-1, 1] as DAgger's; its weight fixed or falling linearly to 0."""
+    mean = torch.tensor([[0.5, -0.2]], requires_grad=True)
+    loss = teacher_loss(mean, torch.tensor([[1.5, 0.0]]))  # the label 1.5 is clamped to 1.0
+    loss.backward()
+    assert loss.item() == pytest.approx((0.5**2 + 0.2**2) / 2)
+    assert mean.grad[0].tolist() == pytest.approx([2 * -0.5 / 2, 2 * -0.2 / 2])
+    assert teacher_coef_at(2.0, "linear", 0.25) == pytest.approx(1.5)
+    assert teacher_coef_at(2.0, "linear", 0.0) == 2.0
+    assert teacher_coef_at(2.0, "fixed", 0.75) == 2.0

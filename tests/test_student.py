@@ -177,3 +177,65 @@ def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(
     with pytest.raises(ConfigError, match="init_from='<DAgger student run>' is not a run dir"):
         compose("teacher", ["+finetune=dagger", f"run_dir={tmp_path}/bad"])
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_teacher_term_pulls_a_fine_tuning_update_toward_the_teacher(students, tmp_path):
+    """Kickstarting (ppo.teacher_coef): on one real rollout of the fine-tuned student, an
+    update with the term moves the student's actions toward its teacher's on those states,
+    where the same update without it does not get as close; at 0 the update is PPO's, bit for
+    bit. A guided run logs the term and its linearly falling weight; without init_from the key
+    is refused before anything runs."""
+    import copy
+    from collections import deque
+
+    from teacher.collector import Collector
+    from teacher.finetune import adopt_student_arch, policy_from_student, student_teacher
+    from teacher.gae import compute_gae
+    from teacher.ppo import PPO
+    from teacher.train import train
+
+    dagger_run, _ = students["dagger"]
+    args = ["+finetune=dagger", f"init_from={dagger_run}"]
+    cfg = compose("teacher", [*args, "num_envs=64", "nthread=1"])
+    ckpt = adopt_student_arch(cfg)
+    teacher = student_teacher(ckpt)
+    env = make_env(cfg.task, num_envs=64, seed=3, nthread=1)
+    policy = policy_from_student(cfg, env.spec, ckpt, teacher)
+    shapes = {"obs": (env.spec.obs_dim,), "proprio_hist": (env.spec.history_len, env.spec.obs_dim),
+              "priv_info": (env.spec.priv_dim,), "critic": (env.spec.critic_dim,)}
+    windows = {k: deque(maxlen=10) for k in ("return", "length", *env.episode_metric_names)}
+    collector = Collector(env, policy, 32, shapes, torch.Generator().manual_seed(0), windows, False, "cpu")
+    collector.launch(env.reset())
+    rollout = collector.take()
+    collector.close()
+    storage = rollout.storage
+    with torch.no_grad():
+        storage.advantages, storage.returns = compute_gae(storage.rewards, storage.values, storage.dones,
+                                                          policy.value(rollout.obs), 0.99, 0.95)
+    states = {k: v.flatten(0, 1) for k, v in storage.obs.items()}
+
+    def updated(coef, guide):
+        p = copy.deepcopy(policy)
+        stats = PPO(p, cfg.ppo, seed=0).update(storage, guide, coef)
+        with torch.no_grad():
+            gap = (p.action_mean(states) - teacher.action_mean(states).clamp(-1, 1)).pow(2).mean().item()
+        return p, stats, gap
+
+    with torch.no_grad():
+        start = (policy.action_mean(states) - teacher.action_mean(states).clamp(-1, 1)).pow(2).mean().item()
+    plain, plain_stats, plain_gap = updated(0.0, None)
+    zero, zero_stats, _ = updated(0.0, teacher)
+    _, guided_stats, guided_gap = updated(50.0, teacher)
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), zero.state_dict().values()))
+    assert np.isnan(plain_stats.teacher_loss) and plain_stats.teacher_coef == 0.0 and np.isnan(zero_stats.teacher_loss)
+    assert guided_stats.teacher_coef == 50.0 and 0 < guided_stats.teacher_loss
+    assert guided_gap < 0.8 * start and guided_gap < 0.8 * plain_gap
+
+    train(compose("teacher", [*args, "ppo.teacher_coef=50", "num_envs=64", "max_iterations=2", "heldout_eval_envs=0",
+                              f"run_dir={tmp_path}/kick", *QUIET]))
+    logged = [json.loads(line) for line in (tmp_path / "kick" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["teacher_coef"] for m in logged] == [50.0, 25.0] and all(m["teacher_loss"] > 0 for m in logged)
+    with pytest.raises(ConfigError, match=r"ppo.teacher_coef=1.0 weighs a teacher's actions in PPO fine-tuning: "
+                                          r"pass init_from="):
+        compose("teacher", ["ppo.teacher_coef=1.0", f"run_dir={tmp_path}/bad"])
+    assert not (tmp_path / "bad").exists()
