@@ -43,6 +43,12 @@ def _by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.nd
     return out
 
 
+def split_order(task: dict, splits: set[str]) -> list[str]:
+    """``splits`` in the task config's order (train, heldout, extreme), any others after them by name."""
+    order = list(next(iter((task.get("randomization") or {}).values()), {}))
+    return sorted(splits, key=lambda s: (order.index(s) if s in order else len(order), s))
+
+
 def check(base_dir: str, new_dir: str) -> tuple[dict, dict]:
     """The settings two evaluations of a seed must share. Returns (the base task config, the
     task keys whose values differ: key -> [base, new])."""
@@ -64,8 +70,7 @@ def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], a
     tracking = tracking_criterion(checked[0][0]["name"])
     base = [_by_policy(d, tracking) for d in base_dirs]
     new = [_by_policy(d, tracking) for d in new_dirs]
-    order = list(next(iter((checked[0][0].get("randomization") or {}).values()), {}))  # the task's splits, in its order
-    splits = sorted({split for split, _ in base[0]}, key=lambda s: (order.index(s) if s in order else len(order), s))
+    splits = split_order(checked[0][0], {split for split, _ in base[0]})
     proofs = []
     for b, n, bd, nd in zip(base, new, base_dirs, new_dirs):
         shared = sorted({p for _, p in b} & {p for _, p in n})

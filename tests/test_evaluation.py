@@ -328,3 +328,50 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
         pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["oracle_more"])
     with pytest.raises(ValueError, match="one of each per seed"):
         pair_table([str(tmp_path / "base")], [str(tmp_path / "new"), str(tmp_path / "rs0")], ["oracle"])
+
+
+def test_runs_compares_two_configs_over_training_runs_on_proven_same_episodes(tmp_path):
+    """evaluation.runs: run i of config A paired with run i of config B on each seed's episodes,
+    the unit being the training run (each run's mean return), with a Student-t interval over the
+    run pairs; a seed's evaluation dirs must prove they met the same episodes."""
+    import shutil
+
+    from evaluation.runs import compare
+
+    short = [*QUIET, "num_envs=64", "ppo.horizon=8", "heldout_eval_envs=0"]
+    train(compose("teacher", [*short, "max_iterations=1", f"run_dir={tmp_path}/t"]))
+    for label, iters, seed in (("a1", 1, 1), ("a2", 1, 2), ("b1", 2, 1), ("b2", 2, 2)):
+        train(compose("teacher", [*short, f"max_iterations={iters}", f"seed={seed}", f"label={label}",
+                                  f"run_dir={tmp_path}/{label}"]))
+    common = ["episodes=16", "sweep=false", "splits=[train,heldout]", "resample_prob=0.0"]
+    for eval_seed in (3, 4):  # two "seeds": A's runs evaluated in one dir, B's in another, beside the shared teacher
+        for group in ("a", "b"):
+            evaluate(compose("evaluate", [*common, f"seed={eval_seed}", f"out_dir={tmp_path}/{group}{eval_seed}",
+                                          f"runs=[{tmp_path}/t,{tmp_path}/{group}1,{tmp_path}/{group}2]"]))
+    evals = [[str(tmp_path / f"a{s}"), str(tmp_path / f"b{s}")] for s in (3, 4)]
+    table = compare(evals, ["oracle_a1", "oracle_a2"], ["oracle_b1", "oracle_b2"])
+    rows = {r["split"]: r for r in table["rows"]}
+    assert list(rows) == ["train", "heldout"]  # the task's order
+    runs_a, runs_b = [], []
+    for s in (3, 4):
+        with h5py.File(tmp_path / f"a{s}" / "episodes.h5") as fa, h5py.File(tmp_path / f"b{s}" / "episodes.h5") as fb:
+            runs_a += [float(fa[f"heldout/oracle_a{i}_{2 * i}/return"][()].mean()) for i in (1, 2)]
+            runs_b += [float(fb[f"heldout/oracle_b{i}_{2 * i}/return"][()].mean()) for i in (1, 2)]
+    diffs = np.array(runs_b) - np.array(runs_a)
+    r = rows["heldout"]
+    assert r["runs"] == 4 and r["a_runs"] == pytest.approx(runs_a) and r["b_runs"] == pytest.approx(runs_b)
+    assert r["difference"] == pytest.approx(diffs.mean())
+    t_975_3 = 3.182446305284263  # Student-t 97.5% quantile, 3 degrees of freedom (tables)
+    assert r["difference_ci95"] == pytest.approx(t_975_3 * diffs.std(ddof=1) / 2.0)
+    assert r["a_sd"] == pytest.approx(np.std(runs_a, ddof=1))
+
+    shutil.copytree(tmp_path / "b4", tmp_path / "other")  # the shared teacher met other episodes: refused
+    with h5py.File(tmp_path / "other" / "episodes.h5", "r+") as f:
+        for name in ("oracle_0", "noadapt_1"):
+            f[f"train/{name}/return"][0] += 1.0
+    with pytest.raises(ValueError, match="no policy with bit-identical episodes"):
+        compare([[evals[1][0], str(tmp_path / "other")]], ["oracle_a1"], ["oracle_b1"])
+    with pytest.raises(ValueError, match="--a names 2 runs and --b 1"):
+        compare(evals, ["oracle_a1", "oracle_a2"], ["oracle_b1"])
+    with pytest.raises(ValueError, match=r"\['oracle_c1'\] not in"):
+        compare(evals, ["oracle_a1"], ["oracle_c1"])
