@@ -57,16 +57,7 @@ variant() {  # variant <seed> <name>=<overrides>
   train "$d/ft_$name" teacher.train seed="$s" task="$TASK" +finetune=dagger init_from="$d/dagger" label="$name" "${over[@]}"
 }
 
-running=0
-spawn() {  # spawn <log> <command...>: in the background, at most JOBS at once
-  local log=$1; shift
-  "$@" >> "$log" 2>&1 &
-  running=$((running + 1))
-  if [ "$running" -ge "$JOBS" ]; then wait -n || { echo "a job failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); fi
-}
-drain() {  # wait for every spawned job
-  while [ "$running" -gt 0 ]; do wait -n || { echo "a job failed (see $RUNS/s*.log)"; exit 1; }; running=$((running - 1)); done
-}
+source benchmarks/jobs.sh  # spawn / drain
 
 mkdir -p "$RUNS"
 for s in $SEEDS; do spawn "$RUNS/s$s.log" base "$s"; done

@@ -89,18 +89,17 @@ one_seed() {
 KEEP=${KEEP:-benchmarks/results/heldout_$TASK}
 EVAL_NTHREAD= RSL_NTHREAD=
 [ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1 && RSL_NTHREAD="--nthread 1"
-running=0
+source benchmarks/jobs.sh  # spawn / drain
 for s in $SEEDS; do
   echo "== $TASK seed $s -> $RUNS/s$s"
   if [ "$JOBS" -gt 1 ]; then
-    one_seed "$s" > "$RUNS.s$s.log" 2>&1 &
-    running=$((running + 1))
-    if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+    : > "$RUNS.s$s.log"
+    spawn "$RUNS.s$s.log" one_seed "$s"
   else
     one_seed "$s"
   fi
 done
-while [ "$running" -gt 0 ]; do wait -n || { echo "a seed failed (see $RUNS.s*.log)"; exit 1; }; running=$((running - 1)); done
+drain
 for s in $SEEDS; do [ -f "$KEEP/s$s/episodes.h5" ] || { echo "seed $s has no evaluation (see $RUNS.s$s.log)"; exit 1; }; done
 KEPT=("$KEEP"/s*)
 if [ "${#KEPT[@]}" -eq 1 ]; then
