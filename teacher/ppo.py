@@ -22,7 +22,6 @@ from teacher.storage import RolloutStorage
 OBJECTIVES = ("clip", "kl")
 BEHAVIOR_WEIGHT_MAX = 2.0  # truncation of decoupled PPO's behavior -> proximal importance weight
 LR_SCHEDULES = ("adaptive", "fixed", "linear")
-TEACHER_SCHEDULES = ("fixed", "linear")
 
 
 def clipped_surrogate(log_probs, old_log_probs, advantages, clip: float, weights=None) -> torch.Tensor:
