@@ -239,3 +239,48 @@ def test_the_teacher_term_pulls_a_fine_tuning_update_toward_the_teacher(students
                                           r"pass init_from="):
         compose("teacher", ["ppo.teacher_coef=1.0", f"run_dir={tmp_path}/bad"])
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_soup_averages_fine_tuning_runs_of_one_student_into_one_deployable_policy(students, trained_teacher, tmp_path):
+    """teacher.soup: the members' best.pt weights averaged parameter by parameter into a run the
+    evaluation reads as dagger_ppo_<label>, with its export; refused before writing: one member,
+    a run that is not a fine-tuning run, another DAgger start, an out dir that holds a run."""
+    import shutil
+
+    from evaluation.policies import load_policies
+    from runstore.store import load_checkpoint
+    from teacher.soup import soup
+    from teacher.train import train
+
+    dagger_run, _ = students["dagger"]
+    args = ["+finetune=dagger", f"init_from={dagger_run}", "num_envs=64", "max_iterations=2", "heldout_eval_envs=0",
+            *QUIET]
+    for seed in (1, 2):
+        train(compose("teacher", [*args, f"seed={seed}", f"run_dir={tmp_path}/ft{seed}"]))
+    members = [str(tmp_path / "ft1"), str(tmp_path / "ft2")]
+    summary = soup(members, str(tmp_path / "soup"))
+    assert summary["stage"] == "soup" and summary["members"] == members
+    m1, m2, mixed = (load_checkpoint(tmp_path / d / "checkpoints" / "best.pt")["model"] for d in ("ft1", "ft2", "soup"))
+    assert not torch.equal(m1["actor.0.weight"], m2["actor.0.weight"])  # two different runs
+    for key in m1:
+        assert torch.allclose(mixed[key], (m1[key] + m2[key]) / 2, atol=1e-7), key
+    assert json.loads((tmp_path / "soup" / "soup.json").read_text())["members"] == members
+    assert (tmp_path / "soup" / "export" / "policy.onnx").is_file()
+    (evaluated,), _ = load_policies(tmp_path / "soup", "cartpole")
+    assert evaluated.name == "dagger_ppo_soup" and evaluated.deployable
+
+    teacher_run, _ = trained_teacher
+    with pytest.raises(ValueError, match="at least two"):
+        soup(members[:1], str(tmp_path / "bad"))
+    with pytest.raises(CheckpointError, match="is not a fine-tuning run"):
+        soup([members[0], str(teacher_run)], str(tmp_path / "bad"))
+    shutil.copytree(tmp_path / "ft2", tmp_path / "other_start")
+    cfg_path = tmp_path / "other_start" / "config.yaml"
+    cfg_path.write_text(cfg_path.read_text().replace(f"init_from: {dagger_run}", "init_from: /elsewhere/dagger"))
+    with pytest.raises(ValueError, match=r"differ in their DAgger start \(init_from\)"):
+        soup([members[0], str(tmp_path / "other_start")], str(tmp_path / "bad"))
+    assert not (tmp_path / "bad").exists()
+    before = (tmp_path / "soup" / "checkpoints" / "best.pt").read_bytes()
+    with pytest.raises(CheckpointError, match="already holds a run"):
+        soup(members, str(tmp_path / "soup"))
+    assert (tmp_path / "soup" / "checkpoints" / "best.pt").read_bytes() == before
