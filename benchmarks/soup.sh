@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Model soups of fine-tuning runs kept by benchmarks/finetune_ablation.sh, paired on the table's episodes.
+# For each seed: one soup per <name>=<run>,<run>,... (run names under RUNS/s<seed>/, e.g. ft_def,ft_seed101)
+# made by python -m teacher.soup (label <name>: dagger_ppo_<name> in the report), an evaluation with the
+# table's settings beside the seed's teacher (the proof of the pairing), then evaluation.pair against
+# the table's dagger_ppo.
+#   bash benchmarks/soup.sh <task> <name>=<run>,<run>[,...] [<name>=...]
+#   e.g. RUNS=runs/finetune-ablation-cartpole bash benchmarks/soup.sh cartpole soup4=ft_def,ft_seed101,ft_seed102,ft_seed103
+# Environment: SEEDS (default 0 1 2), JOBS (default 2), RUNS (default runs/finetune-ablation-<task>),
+# TABLE (default benchmarks/results/heldout_<task>), OUT (default benchmarks/results/soup_<task>).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
+TASK=$1; shift
+[ $# -ge 1 ] || { echo "give at least one soup: <name>=<run>,<run>[,...]"; exit 2; }
+SEEDS=${SEEDS:-0 1 2}
+JOBS=${JOBS:-2}
+RUNS=${RUNS:-runs/finetune-ablation-$TASK}
+TABLE=${TABLE:-benchmarks/results/heldout_$TASK}
+OUT=${OUT:-benchmarks/results/soup_$TASK}
+PY=.venv/bin/python
+NAMES=()
+for v in "$@"; do
+  case "$v" in *=*,*) ;; *) echo "soup '$v' is not <name>=<run>,<run>[,...]"; exit 2 ;; esac
+  NAMES+=("${v%%=*}")
+done
+source benchmarks/jobs.sh  # spawn / drain
+
+seed_soups() {  # the seed's soups (remade), then its evaluation with the table's settings
+  local s=$1 d="$RUNS/s$1" v name members list="$RUNS/s$1/teacher"
+  for v in "${@:2}"; do
+    name=${v%%=*}; members=()
+    IFS=, read -r -a runs <<< "${v#*=}"
+    for r in "${runs[@]}"; do members+=("$d/$r"); done
+    rm -rf "$d/soup_$name"
+    $PY -m teacher.soup "${members[@]}" --out "$d/soup_$name" --label "$name" | tail -1
+    list="$list,$d/soup_$name"
+  done
+  read -r eseed episodes rate < <($PY -c "from omegaconf import OmegaConf; c = OmegaConf.load('$TABLE/s$s/config.yaml'); print(c.seed, c.episodes, c.resample_prob)")
+  $PY -m evaluation.evaluate "runs=[$list]" out_dir="$d/eval_soup" overwrite=true sweep=false seed="$eseed" \
+    episodes="$episodes" resample_prob="$rate" nthread=1 | tail -1
+  mkdir -p "$OUT/s$s"
+  cp "$d/eval_soup/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+}
+NEW=() BASE=() POLICIES=()
+for name in "${NAMES[@]}"; do POLICIES+=("dagger_ppo_$name"); done
+for s in $SEEDS; do
+  spawn "$RUNS/s$s.soup.log" seed_soups "$s" "$@"
+  NEW+=("$OUT/s$s") BASE+=("$TABLE/s$s")
+done
+drain
+$PY -m evaluation.pair --base "${BASE[@]}" --new "${NEW[@]}" --policy "${POLICIES[@]}" --against dagger_ppo --out "$OUT" \
+  --note "RUNS=$RUNS bash benchmarks/soup.sh $TASK $* (SEEDS=$SEEDS): per seed, python -m teacher.soup of the named fine-tuning runs (kept by benchmarks/finetune_ablation.sh), evaluated with the table's settings beside the seed's teacher."
