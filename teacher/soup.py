@@ -37,6 +37,26 @@ from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.train import heldout_check
 
 
+class StartWeights:
+    """A DAgger student's weights, equal to another's when every tensor is: the same start, even
+    read from two run dirs (a run retrained bit for bit, or moved)."""
+
+    def __init__(self, model: dict):
+        self.model = model
+
+    def __eq__(self, other) -> bool:
+        return self.model.keys() == other.model.keys() and all(torch.equal(v, other.model[k])
+                                                               for k, v in self.model.items())
+
+
+def start_weights(init_from: str) -> StartWeights:
+    path = Path(init_from) / "checkpoints" / "last.pt"
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist: the DAgger student a member was fine-tuned from is needed "
+                              "to check that the members share one start")
+    return StartWeights(load_checkpoint(path, stage="student")["model"])
+
+
 def read_members(members: list[str]) -> tuple[list, list[dict]]:
     """Each member's config and ``best.pt``, after checking they can be averaged."""
     if len(members) < 2:
@@ -54,12 +74,13 @@ def read_members(members: list[str]) -> tuple[list, list[dict]]:
     first = members[0]
     for m, cfg, ckpt in zip(members[1:], cfgs[1:], ckpts[1:]):
         for what, a, b in (("task", cfgs[0].task.name, cfg.task.name),
-                           ("DAgger start (init_from)", cfgs[0].init_from, cfg.init_from),
+                           ("DAgger start (init_from)", start_weights(cfgs[0].init_from), start_weights(cfg.init_from)),
                            ("network (policy config)", ckpts[0]["policy_cfg"], ckpt["policy_cfg"]),
                            ("observation layout", ckpts[0]["obs_spec"], ckpt["obs_spec"])):
             if a != b:
-                raise ValueError(f"{m} and {first} differ in their {what} ({b!r} vs {a!r}): a soup averages runs "
-                                 "fine-tuned from the same DAgger student with the same network")
+                shown = (cfg.init_from, cfgs[0].init_from) if what.startswith("DAgger") else (b, a)
+                raise ValueError(f"{m} and {first} differ in their {what} ({shown[0]!r} vs {shown[1]!r}): a soup "
+                                 "averages runs fine-tuned from the same DAgger student with the same network")
     return cfgs, ckpts
 
 

@@ -274,9 +274,20 @@ def test_a_soup_averages_fine_tuning_runs_of_one_student_into_one_deployable_pol
         soup(members[:1], str(tmp_path / "bad"))
     with pytest.raises(CheckpointError, match="is not a fine-tuning run"):
         soup([members[0], str(teacher_run)], str(tmp_path / "bad"))
+    # the same student read from another dir is the same start; a student with other weights is not
+    shutil.copytree(dagger_run, tmp_path / "dagger_copy")
+    shutil.copytree(tmp_path / "ft2", tmp_path / "same_start")
+    cfg_path = tmp_path / "same_start" / "config.yaml"
+    cfg_path.write_text(cfg_path.read_text().replace(f"init_from: {dagger_run}", f"init_from: {tmp_path}/dagger_copy"))
+    assert soup([members[0], str(tmp_path / "same_start")], str(tmp_path / "soup_copy"))["stage"] == "soup"
+    other = tmp_path / "dagger_other"
+    shutil.copytree(dagger_run, other)
+    ckpt = load_checkpoint(other / "checkpoints" / "last.pt")
+    ckpt["model"]["actor.0.bias"] += 0.1
+    torch.save(ckpt, other / "checkpoints" / "last.pt")
     shutil.copytree(tmp_path / "ft2", tmp_path / "other_start")
     cfg_path = tmp_path / "other_start" / "config.yaml"
-    cfg_path.write_text(cfg_path.read_text().replace(f"init_from: {dagger_run}", "init_from: /elsewhere/dagger"))
+    cfg_path.write_text(cfg_path.read_text().replace(f"init_from: {dagger_run}", f"init_from: {other}"))
     with pytest.raises(ValueError, match=r"differ in their DAgger start \(init_from\)"):
         soup([members[0], str(tmp_path / "other_start")], str(tmp_path / "bad"))
     assert not (tmp_path / "bad").exists()
