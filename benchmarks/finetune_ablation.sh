@@ -20,15 +20,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
-export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
 TASK=$1; shift
 [ $# -ge 1 ] || { echo "give at least one variant: <name>=<overrides>"; exit 2; }
-SEEDS=${SEEDS:-0 1 2}
-JOBS=${JOBS:-2}
-RUNS=${RUNS:-runs/finetune-ablation-$TASK}
-TABLE=${TABLE:-benchmarks/results/heldout_$TASK}
-OUT=${OUT:-benchmarks/results/finetune_ablation_$TASK}
-PY=.venv/bin/python
+source benchmarks/table_eval.sh  # table_settings, evaluate_like_table
+table_settings "$TASK" "benchmarks/results/finetune_ablation_$TASK"
 Q="log.progress=false log.print_every=50 log.tensorboard=false nthread=1"
 NAMES=()
 for v in "$@"; do
@@ -69,14 +64,9 @@ for s in $SEEDS; do for v in "$@"; do spawn "$RUNS/s$s.log" variant "$s" "$v"; d
 drain
 
 evaluate_seed() {  # the seed's runs with the table's evaluation settings (seed, episodes, resampling)
-  local s=$1 d="$RUNS/s$1" name eseed episodes rate
-  local list="$d/teacher,$d/dagger"
+  local s=$1 d="$RUNS/s$1" name list="$RUNS/s$1/teacher,$RUNS/s$1/dagger"
   for name in "${NAMES[@]}"; do list="$list,$d/ft_$name"; done
-  read -r eseed episodes rate < <($PY -c "from omegaconf import OmegaConf; c = OmegaConf.load('$TABLE/s$s/config.yaml'); print(c.seed, c.episodes, c.resample_prob)")
-  $PY -m evaluation.evaluate "runs=[$list]" out_dir="$d/eval" overwrite=true sweep=false seed="$eseed" \
-    episodes="$episodes" resample_prob="$rate" nthread=1 | tail -1
-  mkdir -p "$OUT/s$s"
-  cp "$d/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+  evaluate_like_table "$s" "$list" "$d/eval"
 }
 NEW=() BASE=() POLICIES=()
 for name in "${NAMES[@]}"; do POLICIES+=("dagger_ppo_$name"); done

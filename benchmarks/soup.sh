@@ -10,15 +10,10 @@
 # TABLE (default benchmarks/results/heldout_<task>), OUT (default benchmarks/results/soup_<task>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
 TASK=$1; shift
 [ $# -ge 1 ] || { echo "give at least one soup: <name>=<run>,<run>[,...]"; exit 2; }
-SEEDS=${SEEDS:-0 1 2}
-JOBS=${JOBS:-2}
-RUNS=${RUNS:-runs/finetune-ablation-$TASK}
-TABLE=${TABLE:-benchmarks/results/heldout_$TASK}
-OUT=${OUT:-benchmarks/results/soup_$TASK}
-PY=.venv/bin/python
+source benchmarks/table_eval.sh  # table_settings, evaluate_like_table
+table_settings "$TASK" "benchmarks/results/soup_$TASK"
 NAMES=()
 for v in "$@"; do
   case "$v" in *=*,*) ;; *) echo "soup '$v' is not <name>=<run>,<run>[,...]"; exit 2 ;; esac
@@ -27,7 +22,7 @@ done
 source benchmarks/jobs.sh  # spawn / drain
 
 seed_soups() {  # the seed's soups (remade), then its evaluation with the table's settings
-  local s=$1 d="$RUNS/s$1" v name members list="$RUNS/s$1/teacher"
+  local s=$1 d="$RUNS/s$1" v name r members runs list="$RUNS/s$1/teacher"
   for v in "${@:2}"; do
     name=${v%%=*}; members=()
     IFS=, read -r -a runs <<< "${v#*=}"
@@ -36,11 +31,7 @@ seed_soups() {  # the seed's soups (remade), then its evaluation with the table'
     $PY -m teacher.soup "${members[@]}" --out "$d/soup_$name" --label "$name" | tail -1
     list="$list,$d/soup_$name"
   done
-  read -r eseed episodes rate < <($PY -c "from omegaconf import OmegaConf; c = OmegaConf.load('$TABLE/s$s/config.yaml'); print(c.seed, c.episodes, c.resample_prob)")
-  $PY -m evaluation.evaluate "runs=[$list]" out_dir="$d/eval_soup" overwrite=true sweep=false seed="$eseed" \
-    episodes="$episodes" resample_prob="$rate" nthread=1 | tail -1
-  mkdir -p "$OUT/s$s"
-  cp "$d/eval_soup/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+  evaluate_like_table "$s" "$list" "$d/eval_soup"
 }
 NEW=() BASE=() POLICIES=()
 for name in "${NAMES[@]}"; do POLICIES+=("dagger_ppo_$name"); done
