@@ -33,7 +33,7 @@ from evaluation.merge import check_same_settings, read_settings
 from evaluation.metrics import paired_difference
 
 
-def _by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+def by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.ndarray]]:
     out = {}
     for (split, policy, _), episodes in read(eval_dir, tracking).items():
         if (split, policy) in out:
@@ -41,6 +41,19 @@ def _by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.nd
                              "seed's (not a merged report)")
         out[(split, policy)] = episodes
     return out
+
+
+def same_episodes(base: dict, new: dict, splits: list[str], base_dir: str, new_dir: str) -> tuple[list[str], list[str]]:
+    """The proof that two evaluations (``by_policy`` maps) met the same episodes: the policy names
+    they share whose returns are bit-identical on every split. Returns (those, every shared name);
+    refuses when there is none."""
+    shared = sorted({p for _, p in base} & {p for _, p in new})
+    same = [p for p in shared if all(np.array_equal(base[(s, p)]["return"], new[(s, p)]["return"]) for s in splits)]
+    if not same:
+        raise ValueError(f"{new_dir} and {base_dir} share no policy with bit-identical episodes (shared names: "
+                         f"{shared}): not provably the same episodes, so no pairing; evaluate the new runs beside "
+                         "one of the base seed's policies (e.g. its teacher), with the base evaluation's settings")
+    return same, shared
 
 
 def split_order(task: dict, splits: set[str]) -> list[str]:
@@ -68,17 +81,12 @@ def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], a
                          "seed, in the same seed order")
     checked = [check(b, n) for b, n in zip(base_dirs, new_dirs)]
     tracking = tracking_criterion(checked[0][0]["name"])
-    base = [_by_policy(d, tracking) for d in base_dirs]
-    new = [_by_policy(d, tracking) for d in new_dirs]
+    base = [by_policy(d, tracking) for d in base_dirs]
+    new = [by_policy(d, tracking) for d in new_dirs]
     splits = split_order(checked[0][0], {split for split, _ in base[0]})
     proofs = []
     for b, n, bd, nd in zip(base, new, base_dirs, new_dirs):
-        shared = sorted({p for _, p in b} & {p for _, p in n})
-        same = [p for p in shared if all(np.array_equal(b[(s, p)]["return"], n[(s, p)]["return"]) for s in splits)]
-        if not same:
-            raise ValueError(f"{nd} and {bd} share no policy with bit-identical episodes (shared names: {shared}): not "
-                             "provably the same episodes, so no pairing; evaluate the new runs beside one of the "
-                             "base seed's policies (e.g. its teacher), with the base evaluation's settings")
+        same, _ = same_episodes(b, n, splits, bd, nd)
         proofs.append(same)
         for p in policies:
             if (splits[0], p) not in n:

@@ -24,12 +24,11 @@ import math
 import statistics
 from pathlib import Path
 
-import numpy as np
 from scipy import stats
 
 from envs.registry import tracking_criterion
 from evaluation.merge import read_settings
-from evaluation.pair import _by_policy, check, split_order
+from evaluation.pair import by_policy, check, same_episodes, split_order
 
 
 def t_interval(values: list[float]) -> float:
@@ -45,7 +44,7 @@ def seed_episodes(dirs: list[str]) -> tuple[dict, list[str]]:
     dir holds the same episodes as the first. Returns it and the task config's splits."""
     task = read_settings(dirs[0])[0]
     tracking = tracking_criterion(task["name"])
-    maps = [_by_policy(d, tracking) for d in dirs]
+    maps = [by_policy(d, tracking) for d in dirs]
     splits = split_order(task, {s for s, _ in maps[0]})
     merged = dict(maps[0])
     for d, m in zip(dirs[1:], maps[1:]):
@@ -53,11 +52,7 @@ def seed_episodes(dirs: list[str]) -> tuple[dict, list[str]]:
         if differ:
             raise ValueError(f"{d} evaluated another task config than {dirs[0]} ({sorted(differ)} differ): "
                              "compare runs of one task config")
-        shared = sorted({p for _, p in merged} & {p for _, p in m})
-        same = [p for p in shared if all(np.array_equal(merged[(s, p)]["return"], m[(s, p)]["return"]) for s in splits)]
-        if not same:
-            raise ValueError(f"{d} and {dirs[0]} share no policy with bit-identical episodes (shared names: "
-                             f"{shared}): not provably the same episodes")
+        same, shared = same_episodes(merged, m, splits, dirs[0], d)
         for key in m:
             if key[1] in shared and key[1] not in same:
                 raise ValueError(f"{key[1]} has other episodes in {d} than in {dirs[0]}: name each run once")

@@ -37,24 +37,17 @@ from teacher.load import CHECKPOINT_KEYS, load_policy
 from teacher.train import heldout_check
 
 
-class StartWeights:
-    """A DAgger student's weights, equal to another's when every tensor is: the same start, even
-    read from two run dirs (a run retrained bit for bit, or moved)."""
-
-    def __init__(self, model: dict):
-        self.model = model
-
-    def __eq__(self, other) -> bool:
-        return self.model.keys() == other.model.keys() and all(torch.equal(v, other.model[k])
-                                                               for k, v in self.model.items())
-
-
-def start_weights(init_from: str) -> StartWeights:
+def start_weights(init_from: str) -> dict:
+    """The weights of the DAgger student a member was fine-tuned from."""
     path = Path(init_from) / "checkpoints" / "last.pt"
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist: the DAgger student a member was fine-tuned from is needed "
                               "to check that the members share one start")
-    return StartWeights(load_checkpoint(path, stage="student")["model"])
+    return load_checkpoint(path, stage="student")["model"]
+
+
+def same_weights(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(v, b[k]) for k, v in a.items())
 
 
 def read_members(members: list[str]) -> tuple[list, list[dict]]:
@@ -71,16 +64,17 @@ def read_members(members: list[str]) -> tuple[list, list[dict]]:
                                   "PPO fine-tuning runs of one DAgger student (+finetune=dagger)")
         cfgs.append(cfg)
         ckpts.append(load_checkpoint(Path(m) / "checkpoints" / "best.pt", stage="teacher", required=CHECKPOINT_KEYS))
-    first = members[0]
+    first, start = members[0], start_weights(cfgs[0].init_from)
     for m, cfg, ckpt in zip(members[1:], cfgs[1:], ckpts[1:]):
-        for what, a, b in (("task", cfgs[0].task.name, cfg.task.name),
-                           ("DAgger start (init_from)", start_weights(cfgs[0].init_from), start_weights(cfg.init_from)),
-                           ("network (policy config)", ckpts[0]["policy_cfg"], ckpt["policy_cfg"]),
-                           ("observation layout", ckpts[0]["obs_spec"], ckpt["obs_spec"])):
-            if a != b:
-                shown = (cfg.init_from, cfgs[0].init_from) if what.startswith("DAgger") else (b, a)
-                raise ValueError(f"{m} and {first} differ in their {what} ({shown[0]!r} vs {shown[1]!r}): a soup "
-                                 "averages runs fine-tuned from the same DAgger student with the same network")
+        # the same student read from another dir (retrained bit for bit, or moved) is the same start
+        same_start = cfg.init_from == cfgs[0].init_from or same_weights(start, start_weights(cfg.init_from))
+        for what, a, b, same in (("task", cfgs[0].task.name, cfg.task.name, None),
+                                 ("DAgger start (init_from)", cfgs[0].init_from, cfg.init_from, same_start),
+                                 ("network (policy config)", ckpts[0]["policy_cfg"], ckpt["policy_cfg"], None),
+                                 ("observation layout", ckpts[0]["obs_spec"], ckpt["obs_spec"], None)):
+            if not (a == b if same is None else same):
+                raise ValueError(f"{m} and {first} differ in their {what} ({b!r} vs {a!r}): a soup averages runs "
+                                 "fine-tuned from the same DAgger student with the same network")
     return cfgs, ckpts
 
 
