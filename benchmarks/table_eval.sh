@@ -1,5 +1,5 @@
 # Evaluating new runs with a kept table's settings, for the scripts that pair with a table (source it).
-#   evaluate_like_table <seed> <runs, comma-separated> <eval dir>
+#   evaluate_like_table <seed> <runs, comma-separated> <eval dir> [evaluation overrides...]
 # evaluates the runs with the evaluation seed, episode count and resampling rate of TABLE/s<seed>
 # (its config.yaml), one thread, and keeps the evaluation in OUT/s<seed>/ for evaluation.pair.
 # Needs PY, TABLE and OUT set: table_settings sets them and the rest of the scripts' environment.
@@ -14,9 +14,10 @@ table_settings() {  # table_settings <task> <default OUT>: the defaults both scr
 }
 evaluate_like_table() {
   local s=$1 list=$2 dir=$3 eseed episodes rate
+  shift 3
   read -r eseed episodes rate < <($PY -c "from omegaconf import OmegaConf; c = OmegaConf.load('$TABLE/s$s/config.yaml'); print(c.seed, c.episodes, c.resample_prob)")
   $PY -m evaluation.evaluate "runs=[$list]" out_dir="$dir" overwrite=true sweep=false seed="$eseed" \
-    episodes="$episodes" resample_prob="$rate" nthread=1 | tail -1
+    episodes="$episodes" resample_prob="$rate" nthread=1 "$@" | tail -1
   mkdir -p "$OUT/s$s"
   cp "$dir/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
 }

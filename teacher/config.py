@@ -122,7 +122,9 @@ class TeacherCfg:
         return errors
 
 
-# what a resume may change; any other key differing from the run's config.yaml is refused
-RESUMABLE = ("max_iterations", "save_every", "nthread", "device", "heldout_eval_envs", "log.*")
+# what a resume may change; any other key differing from the run's config.yaml is refused. The
+# label only names the run's policies in an evaluation: a copy of a run resumed for longer (a
+# snapshot of a budget curve, benchmarks/go2_budget.sh) takes a label of its own
+RESUMABLE = ("max_iterations", "save_every", "nthread", "device", "heldout_eval_envs", "label", "log.*")
 
 register_schema("teacher_schema", TeacherCfg)

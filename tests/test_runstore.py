@@ -8,6 +8,7 @@ import time
 import pytest
 import torch
 
+from evaluation.policies import load_policies
 from runstore.config import ConfigError, compose
 from runstore.store import CheckpointError, load_checkpoint
 from teacher.load import load_run
@@ -154,11 +155,15 @@ def test_resume_with_a_resumable_change_is_recorded(short_teacher, tmp_path):
 
     run = tmp_path / "copy"
     shutil.copytree(short_teacher, run)
-    train(compose("teacher", [*FAST, "max_iterations=3", f"run_dir={run}", "resume=true", "log.print_every=5"]))
+    train(compose("teacher", [*FAST, "max_iterations=3", f"run_dir={run}", "resume=true", "log.print_every=5",
+                              "label=it3"]))
     (entry,) = [json.loads(x) for x in (run / "resumes.jsonl").read_text().splitlines()]
     assert entry["from_iteration"] == 2
-    assert entry["changed"] == {"log.print_every": [10, 5], "max_iterations": [2, 3], "resume": [False, True],
+    assert entry["changed"] == {"label": [None, "it3"], "log.print_every": [10, 5], "max_iterations": [2, 3],
+                                "resume": [False, True],
                                 "run_dir": [str(short_teacher), str(run)]}  # a moved run dir is the same run
+    policies, _ = load_policies(run, "cartpole", noadapt_envs=8)
+    assert [p.name for p in policies] == ["oracle_it3", "noadapt_it3"]  # a snapshot of a longer run, named apart
     assert load_checkpoint(run / "checkpoints" / "last.pt")["iteration"] == 3
 
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Go2's oracle against its training budget: does more training bring the teacher to issue #11's
+# target (tracking success >= 0.70 on heldout)? For each seed one teacher (configs/experiment/go2.yaml)
+# is trained in stages: at each stage's end the run is copied and the copy resumed to the next
+# stage, so every snapshot is a complete run (config, checkpoints, held-out summary), labelled
+# it<iterations>. A seed's snapshots and standing still (zero_action) are evaluated together on
+# the Go2 table's episodes (benchmarks/results/heldout_go2/s<seed>: its evaluation seed, episode
+# count and resampling rate; each later snapshot paired with the first) -> OUT/s<seed>/, and the
+# seeds merged -> OUT.{json,md}.
+#   bash benchmarks/go2_budget.sh [seeds...]            (default: 0 1)
+# Environment: STAGES (default "300 600 900 1200"), RUNS (default runs/go2-budget), OUT (default
+# benchmarks/results/go2_budget), JOBS (seeds at once, one thread each; default 2), TEACHER (extra
+# teacher overrides), TABLE (the table whose episodes are used; default benchmarks/results/heldout_go2).
+# Rerun with the same RUNS to finish: a snapshot with a summary.json is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || bash scripts/setup.sh
+source benchmarks/table_eval.sh  # table_settings, evaluate_like_table
+source benchmarks/jobs.sh        # spawn, drain
+table_settings go2 benchmarks/results/go2_budget
+RUNS=${RUNS:-runs/go2-budget}
+SEEDS=${*:-0 1}
+read -r -a STAGES <<< "${STAGES:-300 600 900 1200}"
+Q=(log.progress=false log.print_every=50 log.tensorboard=false nthread=1)
+read -r -a TEACHER <<< "${TEACHER:-}"
+
+train_seed() {  # every stage of one seed, each resumed from a copy of the one before
+  local s=$1 prev="" n dir
+  for n in "${STAGES[@]}"; do
+    dir=$RUNS/s$s/it$n
+    if [ -f "$dir/summary.json" ]; then echo "kept $dir"; prev=$dir; continue; fi
+    rm -rf "$dir"  # a stage stopped midway starts over from the stage before
+    if [ -z "$prev" ]; then
+      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="it$n" "${Q[@]}" "${TEACHER[@]}" | tail -1
+    else
+      cp -r "$prev" "$dir"
+      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="it$n" resume=true \
+        "${Q[@]}" "${TEACHER[@]}" | tail -1
+    fi
+    prev=$dir
+  done
+}
+
+mkdir -p "$RUNS"
+for s in $SEEDS; do spawn "$RUNS/s$s.log" train_seed "$s"; done
+drain
+for s in $SEEDS; do
+  list=""
+  for n in "${STAGES[@]}"; do list="$list$RUNS/s$s/it$n,"; done
+  spawn "$RUNS/s$s.log" evaluate_like_table "$s" "${list%,}" "$RUNS/s$s/eval" zero_action=true \
+    teacher_reference="oracle_it${STAGES[0]}"
+done
+drain
+KEPT=()
+for s in $SEEDS; do KEPT+=("$OUT/s$s"); done
+if [ "${#KEPT[@]}" -eq 1 ]; then
+  cp "${KEPT[0]}/report.json" "$OUT.json"; cp "${KEPT[0]}/report.md" "$OUT.md"
+else
+  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite --teacher-reference "oracle_it${STAGES[0]}" > /dev/null
+  cp "$RUNS/merged/report.json" "$OUT.json"; cp "$RUNS/merged/report.md" "$OUT.md"
+fi
+for s in $SEEDS; do for n in "${STAGES[@]}"; do
+  $PY -c "import json, sys; d = json.load(open(sys.argv[1])); print(sys.argv[2], 'iterations', d['iterations'], 'env_steps', d['env_steps'], 'wall_s', round(d['wall_s']), 'heldout_tracking_success', d.get('heldout_tracking_success'))" \
+    "$RUNS/s$s/it$n/summary.json" "seed $s"
+done; done | tee "$OUT.summaries.txt"
+echo "wrote $OUT.{json,md} from ${KEPT[*]}"
