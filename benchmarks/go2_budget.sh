@@ -3,14 +3,22 @@
 # target (tracking success >= 0.70 on heldout)? For each seed one teacher (configs/experiment/go2.yaml)
 # is trained in stages: at each stage's end the run is copied and the copy resumed to the next
 # stage, so every snapshot is a complete run (config, checkpoints, held-out summary), labelled
-# it<iterations>. A seed's snapshots and standing still (zero_action) are evaluated together on
-# the Go2 table's episodes (benchmarks/results/heldout_go2/s<seed>: its evaluation seed, episode
-# count and resampling rate; each later snapshot paired with the first) -> OUT/s<seed>/, and the
-# seeds merged -> OUT.{json,md}.
+# NAME<iterations>. A seed's snapshots, the runs in WITH and standing still (zero_action) are
+# evaluated together on the Go2 table's episodes (benchmarks/results/heldout_go2/s<seed>: its
+# evaluation seed, episode count and resampling rate; every oracle paired with REF) ->
+# OUT/s<seed>/, and the seeds merged -> OUT.{json,md}.
 #   bash benchmarks/go2_budget.sh [seeds...]            (default: 0 1)
 # Environment: STAGES (default "300 600 900 1200"), RUNS (default runs/go2-budget), OUT (default
 # benchmarks/results/go2_budget), JOBS (seeds at once, one thread each; default 2), TEACHER (extra
-# teacher overrides), TABLE (the table whose episodes are used; default benchmarks/results/heldout_go2).
+# teacher overrides), TABLE (the table whose episodes are used; default benchmarks/results/heldout_go2),
+# NAME (the snapshots' label before the iterations; default it), WITH (runs evaluated beside a
+# seed's snapshots, comma-separated, {s} standing for the seed: a variant against the budget curve),
+# REF (the oracle the others are paired with; default the first snapshot's).
+# The budget curve to 600 iterations, then the action std variant beside it: the second command
+# writes the table with every run (benchmarks/results/go2_budget.md), the first's is replaced:
+#   RUNS=runs/go2-budget STAGES="300 600" bash benchmarks/go2_budget.sh 0 1
+#   RUNS=runs/go2-std NAME=std03_it STAGES=300 TEACHER="policy.std_schedule=linear policy.final_std=0.3" \
+#     WITH=runs/go2-budget/s{s}/it300,runs/go2-budget/s{s}/it600 REF=oracle_it300 bash benchmarks/go2_budget.sh 0 1
 # Rerun with the same RUNS to finish: a snapshot with a summary.json is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +29,8 @@ table_settings go2 benchmarks/results/go2_budget
 RUNS=${RUNS:-runs/go2-budget}
 SEEDS=${*:-0 1}
 read -r -a STAGES <<< "${STAGES:-300 600 900 1200}"
+NAME=${NAME:-it}
+REF=${REF:-oracle_$NAME${STAGES[0]}}
 Q=(log.progress=false log.print_every=50 log.tensorboard=false nthread=1)
 read -r -a TEACHER <<< "${TEACHER:-}"
 
@@ -31,10 +41,10 @@ train_seed() {  # every stage of one seed, each resumed from a copy of the one b
     if [ -f "$dir/summary.json" ]; then echo "kept $dir"; prev=$dir; continue; fi
     rm -rf "$dir"  # a stage stopped midway starts over from the stage before
     if [ -z "$prev" ]; then
-      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="it$n" "${Q[@]}" "${TEACHER[@]}" | tail -1
+      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="$NAME$n" "${Q[@]}" "${TEACHER[@]}" | tail -1
     else
       cp -r "$prev" "$dir"
-      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="it$n" resume=true \
+      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="$NAME$n" resume=true \
         "${Q[@]}" "${TEACHER[@]}" | tail -1
     fi
     prev=$dir
@@ -47,8 +57,8 @@ drain
 for s in $SEEDS; do
   list=""
   for n in "${STAGES[@]}"; do list="$list$RUNS/s$s/it$n,"; done
-  spawn "$RUNS/s$s.log" evaluate_like_table "$s" "${list%,}" "$RUNS/s$s/eval" zero_action=true \
-    teacher_reference="oracle_it${STAGES[0]}"
+  [ -n "${WITH:-}" ] && list="$list${WITH//\{s\}/$s},"
+  spawn "$RUNS/s$s.log" evaluate_like_table "$s" "${list%,}" "$RUNS/s$s/eval" zero_action=true teacher_reference="$REF"
 done
 drain
 KEPT=()
@@ -56,7 +66,7 @@ for s in $SEEDS; do KEPT+=("$OUT/s$s"); done
 if [ "${#KEPT[@]}" -eq 1 ]; then
   cp "${KEPT[0]}/report.json" "$OUT.json"; cp "${KEPT[0]}/report.md" "$OUT.md"
 else
-  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite --teacher-reference "oracle_it${STAGES[0]}" > /dev/null
+  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite --teacher-reference "$REF" > /dev/null
   cp "$RUNS/merged/report.json" "$OUT.json"; cp "$RUNS/merged/report.md" "$OUT.md"
 fi
 for s in $SEEDS; do for n in "${STAGES[@]}"; do
