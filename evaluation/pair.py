@@ -10,7 +10,9 @@ of the table, without evaluating the table's policies again:
         --policy dagger_ppo_ent0 [more...] [--against dagger_ppo] --out <file stem>
 
 ``--base`` and ``--new`` are per-seed evaluation dirs in the same seed order; ``--against``
-(default: each ``--policy``'s own name) is the base policy each new one is paired with.
+(default: each ``--policy``'s own name) is the base policy each new one is paired with. On a
+task with a tracking criterion (Go2) tracking success is paired too, episode by episode. A
+seed's one evaluation holding both policies is given as its own base and new.
 The pairing is proven, not assumed: the two evaluations of a seed must share a policy name
 whose episodes are bit-identical on every split, and have the same evaluation seed, episode
 count, resampling rate, control step, episode length and splits. Task configs of the same
@@ -75,6 +77,16 @@ def check(base_dir: str, new_dir: str) -> tuple[dict, dict]:
     return base_task, differ
 
 
+def paired_tracking(news: list[dict], bases: list[dict]) -> dict:
+    """Where the task has a tracking criterion: the paired difference of tracking success (each
+    episode 1 or 0), new minus base, seed i with seed i; else nothing."""
+    if "tracked" not in news[0]:
+        return {}
+    diff = paired_difference([torch.from_numpy(e["tracked"].astype(np.float32)) for e in news],
+                             [torch.from_numpy(e["tracked"].astype(np.float32)) for e in bases])
+    return {"tracking_difference": diff["diff_mean"], "tracking_difference_ci95": diff["diff_ci95"]}
+
+
 def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], against: str | None = None) -> dict:
     if len(base_dirs) != len(new_dirs) or not base_dirs:
         raise ValueError(f"--base has {len(base_dirs)} evaluations and --new {len(new_dirs)}: give one of each per "
@@ -105,7 +117,8 @@ def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], a
                          "against_return_mean": statistics.fmean(float(e["return"].mean()) for e in bases),
                          **{k: statistics.fmean(rates(e)[k] for e in news) for k in rates(news[0])},
                          **{f"against_{k}": statistics.fmean(rates(e)[k] for e in bases) for k in rates(bases[0])},
-                         "difference": diff["diff_mean"], "difference_ci95": diff["diff_ci95"], "pairs": diff["pairs"]})
+                         "difference": diff["diff_mean"], "difference_ci95": diff["diff_ci95"], "pairs": diff["pairs"],
+                         **paired_tracking(news, bases)})
     return {"rows": rows, "proven_by": proofs, "task_differences": [differ for _, differ in checked]}
 
 
@@ -120,13 +133,18 @@ def markdown(table: dict, command: str, note: str | None = None) -> str:
     if differ:
         lines += ["", "Task keys that differ (base -> new): "
                   + ", ".join(f"`{k}` {v[0]} -> {v[1]}" for k, v in differ.items()) + "."]
+    tracking = "tracking_difference" in table["rows"][0]
     for split in dict.fromkeys(r["split"] for r in table["rows"]):
         lines += ["", f"## Split: {split}", "", "| policy | against | seeds | return | against's | success | "
-                  "against's | difference (paired) |", "|---|---|---|---|---|---|---|---|"]
+                  "against's | difference (paired) |"
+                  + (" tracking success | against's | difference (paired) |" if tracking else ""),
+                  "|---|---|---|---|---|---|---|---|" + ("---|---|---|" if tracking else "")]
         for r in (r for r in table["rows"] if r["split"] == split):
             lines.append(f"| {r['policy']} | {r['against']} | {r['seeds']} | {r['return_mean']:.1f} | "
                          f"{r['against_return_mean']:.1f} | {r['success_rate']:.3f} | {r['against_success_rate']:.3f} | "
-                         f"{r['difference']:+.1f} ± {r['difference_ci95']:.1f} |")
+                         f"{r['difference']:+.1f} ± {r['difference_ci95']:.1f} |"
+                         + (f" {r['tracking_success_rate']:.3f} | {r['against_tracking_success_rate']:.3f} | "
+                            f"{r['tracking_difference']:+.3f} ± {r['tracking_difference_ci95']:.3f} |" if tracking else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -87,8 +87,10 @@ def train(cfg: DictConfig) -> dict:
     stage = FINETUNE_STAGE if cfg.init_from else RUN_STAGE[cfg.policy.actor_input]
     # before config.yaml is written: it records the network trained
     student_ckpt = adopt_student_arch(cfg) if cfg.init_from else None
-    # fine-tuning: the student's frozen teacher (its critic starts the run; ppo.teacher_coef > 0: it guides the update)
-    guide = student_teacher(student_ckpt) if cfg.init_from else None
+    # fine-tuning: the student's frozen teacher lends a fresh start its critic, and guides the update
+    # when ppo.teacher_coef > 0; a resume at 0 has no use for it
+    needs_guide = cfg.init_from and (cfg.ppo.teacher_coef > 0 or not cfg.resume)
+    guide = student_teacher(student_ckpt) if needs_guide else None
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)

@@ -330,6 +330,25 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
         pair_table([str(tmp_path / "base")], [str(tmp_path / "new"), str(tmp_path / "rs0")], ["oracle"])
 
 
+def test_pair_pairs_tracking_success_episode_by_episode():
+    """Where the task has a tracking criterion, evaluation.pair also pairs tracking success (1 or 0
+    per episode) seed by seed; without one it adds nothing."""
+    from evaluation.pair import markdown, paired_tracking
+
+    new = [{"tracked": np.array([1, 1, 0, 1], bool)}, {"tracked": np.array([0, 1], bool)}]
+    base = [{"tracked": np.array([0, 1, 0, 0], bool)}, {"tracked": np.array([1, 1], bool)}]
+    out = paired_tracking(new, base)  # differences 1, 0, 0, 1, -1, 0
+    assert out["tracking_difference"] == pytest.approx(1 / 6)
+    assert_paired_by_hand(out["tracking_difference"], out["tracking_difference_ci95"],
+                          np.array([1, 1, 0, 1, 0, 1]), np.array([0, 1, 0, 0, 1, 1]))
+    assert paired_tracking([{"return": np.zeros(2)}], [{"return": np.ones(2)}]) == {}
+    row = {"split": "heldout", "policy": "oracle_b", "against": "oracle_a", "seeds": 2, "return_mean": 12.0,
+           "against_return_mean": 11.0, "success_rate": 0.9, "against_success_rate": 0.8, "difference": 1.0,
+           "difference_ci95": 0.5, "tracking_success_rate": 0.5, "against_tracking_success_rate": 0.5, **out}
+    assert "| 0.500 | 0.500 | +0.167 ± " in markdown({"rows": [row], "proven_by": [["zero_action"]],
+                                                     "task_differences": [{}]}, "cmd")
+
+
 def test_runs_compares_two_configs_over_training_runs_on_proven_same_episodes(tmp_path):
     """evaluation.runs: run i of config A paired with run i of config B on each seed's episodes,
     the unit being the training run (each run's mean return), with a Student-t interval over the

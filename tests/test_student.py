@@ -144,7 +144,8 @@ def test_bad_teacher_runs_are_clear_errors(tmp_path, students):
         distill(compose("student", [f"teacher={student_run}", f"run_dir={tmp_path}/x", *QUIET]))
 
 
-def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(students, trained_teacher, tmp_path):
+def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(students, trained_teacher, tmp_path,
+                                                                                monkeypatch):
     from evaluation.policies import load_policies
     from teacher.finetune import adopt_student_arch, policy_from_student
     from teacher.load import load_run
@@ -168,6 +169,11 @@ def test_ppo_fine_tuning_starts_from_the_dagger_student_and_its_teachers_critic(
     assert load_run_config(tmp_path / "ft", "finetune").policy.latent_dim == 32  # the student's, recorded
     (evaluated,), _ = load_policies(tmp_path / "ft", "cartpole")
     assert evaluated.name == "dagger_ppo" and evaluated.deployable
+    # a resume at ppo.teacher_coef 0 has its critic in the checkpoint: the teacher is not read again
+    monkeypatch.setattr("teacher.train.student_teacher", lambda ckpt: pytest.fail("the teacher was loaded"))
+    summary = train(compose("teacher", [*args, "num_envs=64", "max_iterations=3", "heldout_eval_envs=0",
+                                        f"run_dir={tmp_path}/ft", "resume=true", *QUIET]))
+    assert summary["iterations"] == 3
 
     adapt_run, _ = students["adapt"]
     with pytest.raises(CheckpointError, match="is a method=adapt student; PPO fine-tuning starts from a DAgger"):
