@@ -6,7 +6,8 @@
 # NAME<iterations>. A seed's snapshots, the runs in WITH and standing still (zero_action) are
 # evaluated together on the Go2 table's episodes (benchmarks/results/heldout_go2/s<seed>: its
 # evaluation seed, episode count and resampling rate; every oracle paired with REF) ->
-# OUT/s<seed>/, and the seeds merged -> OUT.{json,md}.
+# OUT/s<seed>/; every oracle paired over the seeds with REF -> OUT.{json,md}, and with standing
+# still -> OUT_floor.{json,md} (evaluation.pair, tracking success paired too).
 #   bash benchmarks/go2_budget.sh [seeds...]            (default: 0 1)
 # Environment: STAGES (default "300 600 900 1200"), RUNS (default runs/go2-budget), OUT (default
 # benchmarks/results/go2_budget), JOBS (seeds at once, one thread each; default 2), TEACHER (extra
@@ -58,19 +59,28 @@ for s in $SEEDS; do
   list=""
   for n in "${STAGES[@]}"; do list="$list$RUNS/s$s/it$n,"; done
   [ -n "${WITH:-}" ] && list="$list${WITH//\{s\}/$s},"
-  spawn "$RUNS/s$s.log" evaluate_like_table "$s" "${list%,}" "$RUNS/s$s/eval" zero_action=true teacher_reference="$REF"
+  list=${list%,}
+  # kept when it evaluated these runs and none was trained again since
+  if [ -f "$RUNS/s$s/eval/report.json" ] && [ -z "$(find ${list//,/ } -name summary.json -newer "$RUNS/s$s/eval/report.json")" ] &&
+     $PY -c "import sys; from omegaconf import OmegaConf; sys.exit(list(OmegaConf.load(sys.argv[1]).runs) != sys.argv[2].split(','))" \
+       "$RUNS/s$s/eval/config.yaml" "$list"; then
+    echo "kept $RUNS/s$s/eval"; mkdir -p "$OUT/s$s"
+    cp "$RUNS/s$s/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+  else
+    spawn "$RUNS/s$s.log" evaluate_like_table "$s" "$list" "$RUNS/s$s/eval" zero_action=true teacher_reference="$REF"
+  fi
 done
 drain
 KEPT=()
 for s in $SEEDS; do KEPT+=("$OUT/s$s"); done
-if [ "${#KEPT[@]}" -eq 1 ]; then
-  cp "${KEPT[0]}/report.json" "$OUT.json"; cp "${KEPT[0]}/report.md" "$OUT.md"
-else
-  $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite --teacher-reference "$REF" > /dev/null
-  cp "$RUNS/merged/report.json" "$OUT.json"; cp "$RUNS/merged/report.md" "$OUT.md"
-fi
+# every oracle paired with REF and with standing still, over the seeds, on each seed's one
+# evaluation (its own base and new; evaluations holding zero_action are not merged)
+read -r -a ORACLES < <($PY -c "import json, sys; rows = json.load(open(sys.argv[1]))['rows']; print(' '.join(sorted({r['policy'] for r in rows if not r['deployable'] and r['policy'] != sys.argv[2]})))" "${KEPT[0]}/report.json" "$REF")
+$PY -m evaluation.pair --base "${KEPT[@]}" --new "${KEPT[@]}" --policy "${ORACLES[@]}" --against "$REF" --out "$OUT"
+$PY -m evaluation.pair --base "${KEPT[@]}" --new "${KEPT[@]}" --policy "$REF" "${ORACLES[@]}" --against zero_action \
+  --out "${OUT}_floor"
 for s in $SEEDS; do for n in "${STAGES[@]}"; do
-  $PY -c "import json, sys; d = json.load(open(sys.argv[1])); print(sys.argv[2], 'iterations', d['iterations'], 'env_steps', d['env_steps'], 'wall_s', round(d['wall_s']), 'heldout_tracking_success', d.get('heldout_tracking_success'))" \
-    "$RUNS/s$s/it$n/summary.json" "seed $s"
+  $PY -c "import json, sys; d = json.load(open(sys.argv[1])); print(sys.argv[1], 'iterations', d['iterations'], 'env_steps', d['env_steps'], 'wall_s', round(d['wall_s']), 'heldout_tracking_success', d.get('heldout_tracking_success'))" \
+    "$RUNS/s$s/it$n/summary.json"
 done; done | tee "$OUT.summaries.txt"
-echo "wrote $OUT.{json,md} from ${KEPT[*]}"
+echo "wrote $OUT.{json,md}, ${OUT}_floor.{json,md} from ${KEPT[*]}"
