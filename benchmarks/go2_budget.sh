@@ -36,18 +36,15 @@ Q=(log.progress=false log.print_every=50 log.tensorboard=false nthread=1)
 read -r -a TEACHER <<< "${TEACHER:-}"
 
 train_seed() {  # every stage of one seed, each resumed from a copy of the one before
-  local s=$1 prev="" n dir
+  local s=$1 prev="" n dir resume
   for n in "${STAGES[@]}"; do
     dir=$RUNS/s$s/it$n
     if [ -f "$dir/summary.json" ]; then echo "kept $dir"; prev=$dir; continue; fi
     rm -rf "$dir"  # a stage stopped midway starts over from the stage before
-    if [ -z "$prev" ]; then
-      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="$NAME$n" "${Q[@]}" "${TEACHER[@]}" | tail -1
-    else
-      cp -r "$prev" "$dir"
-      $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="$NAME$n" resume=true \
-        "${Q[@]}" "${TEACHER[@]}" | tail -1
-    fi
+    resume=()
+    if [ -n "$prev" ]; then cp -r "$prev" "$dir"; resume=(resume=true); fi
+    $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="$NAME$n" "${resume[@]}" \
+      "${Q[@]}" "${TEACHER[@]}" | tail -1
     prev=$dir
   done
 }
