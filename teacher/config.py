@@ -30,6 +30,9 @@ class PolicyCfg:
     init_std: float = bounded(gt=0)
     std_schedule: str = choice("learned", "linear")  # linear: init_std -> final_std over training
     final_std: float = bounded(gt=0)
+    # linear only: the iterations over which the std falls, then held at final_std (null: max_iterations).
+    # Set it when a run may be resumed for longer, or its std would jump back up with max_iterations
+    std_decay_iterations: Optional[int] = bounded(ge=1, default=None)
 
 
 @dataclass
@@ -108,6 +111,9 @@ class TeacherCfg:
         if cfg.ppo.teacher_coef > 0 and cfg.init_from is None:
             errors.append(f"ppo.teacher_coef={cfg.ppo.teacher_coef} weighs a teacher's actions in PPO fine-tuning: "
                           "pass init_from=<the DAgger student's run dir> (its teacher is the one used), or set it to 0")
+        if cfg.policy.std_decay_iterations is not None and cfg.policy.std_schedule != "linear":
+            errors.append(f"policy.std_decay_iterations={cfg.policy.std_decay_iterations} times a linear std schedule: "
+                          "pass policy.std_schedule=linear, or leave it null with a learned std")
         errors += label_errors(cfg.label)
         bad_device = device_error("device", cfg.device)
         if bad_device:
@@ -124,7 +130,10 @@ class TeacherCfg:
 
 # what a resume may change; any other key differing from the run's config.yaml is refused. The
 # label only names the run's policies in an evaluation: a copy of a run resumed for longer (a
-# snapshot of a budget curve, benchmarks/go2_budget.sh) takes a label of its own
-RESUMABLE = ("max_iterations", "save_every", "nthread", "device", "heldout_eval_envs", "label", "log.*")
+# snapshot of a budget curve, benchmarks/go2_budget.sh) takes a label of its own; a linear std
+# schedule's length may be fixed on a resume (policy.std_decay_iterations) so that a longer run
+# holds the std it ended at instead of restarting the fall from a higher one
+RESUMABLE = ("max_iterations", "save_every", "nthread", "device", "heldout_eval_envs", "label", "log.*",
+             "policy.std_decay_iterations")
 
 register_schema("teacher_schema", TeacherCfg)

@@ -18,11 +18,18 @@ CHECKPOINT_KEYS = ("stage", "task", "obs_spec", "policy_cfg", "model", "optimize
                    "iteration", "env_steps", "best_return", "rng")
 
 
+# policy keys a resume may change (teacher.config.RESUMABLE): they shape training, not the network
+RESUMABLE_POLICY_KEYS = ("std_decay_iterations",)
+
+
 def load_policy(ckpt: dict, spec, task_name: str, policy_cfg) -> ActorCritic:
     """Rebuild a policy from a checkpoint; any mismatch with the config is an error."""
     check_same("the task", ckpt["task"], task_name)
     check_same("the task's observation layout", ckpt["obs_spec"], spec.as_dict())
-    check_same("the policy config", ckpt["policy_cfg"], policy_cfg)
+    saved, current = (OmegaConf.to_container(OmegaConf.create(c)) for c in (ckpt["policy_cfg"], policy_cfg))
+    for k in RESUMABLE_POLICY_KEYS:
+        saved.pop(k, None), current.pop(k, None)
+    check_same("the policy config", saved, current)
     policy = ActorCritic(spec, OmegaConf.create(ckpt["policy_cfg"]))
     policy.load_state_dict(ckpt["model"], strict=True)
     return policy

@@ -141,7 +141,8 @@ def train(cfg: DictConfig) -> dict:
         t0 = time.perf_counter()
         frac = it / cfg.max_iterations
         if cfg.policy.std_schedule == "linear":
-            std = cfg.policy.init_std + (cfg.policy.final_std - cfg.policy.init_std) * frac
+            decay = cfg.policy.std_decay_iterations or cfg.max_iterations
+            std = cfg.policy.init_std + (cfg.policy.final_std - cfg.policy.init_std) * min(1.0, it / decay)
             policy.log_std.requires_grad_(False)
             policy.log_std.fill_(math.log(std))
         if p.lr_schedule == "linear":

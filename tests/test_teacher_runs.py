@@ -6,7 +6,7 @@ import torch
 from omegaconf import OmegaConf
 
 from envs import make_env
-from runstore.config import compose
+from runstore.config import ConfigError, compose
 from runstore.store import CheckpointError, load_checkpoint
 from teacher.load import load_policy
 from teacher.train import train
@@ -131,3 +131,24 @@ def test_actor_out_gain_scales_only_the_actors_last_layer_at_init():
             torch.testing.assert_close(small[key], default[key], rtol=0, atol=0)
     with pytest.raises(Exception, match="actor_out_gain"):
         compose("teacher", ["policy.actor_out_gain=0"])
+
+
+def test_linear_std_schedule_falls_then_holds_across_a_resume(tmp_path):
+    """init 1.0 -> final 0.2: over max_iterations by default, over std_decay_iterations when set
+    (then held), so a run resumed for longer keeps the std it ended at instead of jumping back."""
+    lin = ["policy.std_schedule=linear", "policy.init_std=1.0", "policy.final_std=0.2"]
+
+    def stds(run):
+        return [json.loads(x)["action_std"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+
+    a = tmp_path / "a"
+    train(compose("teacher", [*FAST, *lin, "max_iterations=4", f"run_dir={a}"]))
+    assert stds(a) == pytest.approx([1.0, 0.8, 0.6, 0.4])  # 1 - 0.8 * it / 4
+
+    b = tmp_path / "b"
+    train(compose("teacher", [*FAST, *lin, "max_iterations=2", f"run_dir={b}"]))
+    train(compose("teacher", [*FAST, *lin, "max_iterations=4", f"run_dir={b}", "resume=true",
+                              "policy.std_decay_iterations=2"]))
+    assert stds(b) == pytest.approx([1.0, 0.6, 0.2, 0.2])
+    with pytest.raises(ConfigError, match="policy.std_decay_iterations=2 times a linear std schedule"):
+        compose("teacher", [*FAST, "policy.std_decay_iterations=2"])
