@@ -222,7 +222,7 @@ def _evaluate(cfg: DictConfig, task_cfg, splits: dict, policies: list, out_dir: 
                                episode_metric_names=list(probe.episode_metric_names), seed=cfg.seed,
                                episodes=cfg.episodes, resample_prob=float(rate))
     episodes_file.close()
-    breakdown = failure_breakdown(out_dir / "episodes.h5")
+    breakdown = failure_breakdown(out_dir / "episodes.h5", tracking_criterion(task_cfg.name))
     rows, comparisons = tables(per_run, returns, cfg.reference, cfg.teacher_reference)
 
     sweeps: dict[str, dict[str, list]] = {}

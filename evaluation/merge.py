@@ -167,7 +167,7 @@ def _merge(dirs: list[str], task: dict, attrs: dict, reference: str | None, teac
         merged.attrs.update({**attrs, "episode_metric_names": list(metric_names)})
     rows, comparisons = tables(per_run, returns, reference, teacher_reference)
     report = {"task": task["name"], "tracking_success": tracking_criterion(task["name"]), "rows": rows, "comparisons": comparisons,
-              "breakdown": failure_breakdown(out_dir / "episodes.h5"), "sweeps": {}, "videos": {},
+              "breakdown": failure_breakdown(out_dir / "episodes.h5", tracking_criterion(task["name"])), "sweeps": {}, "videos": {},
               "wall_s": time.perf_counter() - t0, "seed": int(attrs["seed"]), "merged_from": [str(d) for d in dirs]}
     write_report(report, {}, {}, out_dir)
     return report

@@ -57,3 +57,26 @@ def test_a_task_without_parameters_has_no_breakdown(tmp_path):
         g.create_dataset("return", data=np.ones(4, np.float32))
     b = failure_breakdown(tmp_path / "e.h5")
     assert b == {"train": {}} and breakdown_markdown(b, lambda p: p) == []
+
+
+def test_tracking_success_by_parameter_by_hand(tmp_path):
+    """With a tracking criterion (metric, limit) each half also gets its tracking success:
+    episodes that did not fail and whose mean error was within the limit."""
+    write(tmp_path / "episodes.h5")
+    errors = {"oracle_0": [0.1, 0.9, 0.2, 0.1], "oracle_1": [0.3, 0.1], "dr_0": [0.1, 0.1, 0.6, 0.1]}
+    with h5py.File(tmp_path / "episodes.h5", "a") as f:
+        for name, err in errors.items():
+            f[f"heldout/{name}"].create_dataset("err", data=np.array(err, np.float32))
+    b = failure_breakdown(tmp_path / "episodes.h5", tracking=("err", 0.25))
+    mass = {p: {r["param"]: r for r in rows}["mass"] for p, rows in b["heldout"].items()}
+    # oracle, light half (masses 1, 2, 1.5): none failed; errors 0.1, 0.9, 0.3 -> one tracked
+    assert mass["oracle"]["low_tracking"] == pytest.approx(1 / 3) and mass["oracle"]["low_success"] == 1.0
+    # heavy half (3, 4, 3.5): all failed, so none tracked even at error 0.1-0.2
+    assert mass["oracle"]["high_tracking"] == 0.0
+    # dr: light (1, 2) failed then tracked -> 1/2; heavy (3, 4): 0.6 over the limit, 0.1 within -> 1/2
+    assert mass["dr"]["low_tracking"] == 0.5 and mass["dr"]["high_tracking"] == 0.5
+    md = "\n".join(breakdown_markdown(b, lambda p: p))
+    assert "### Failures by parameter: heldout" in md and "### Tracking by parameter: heldout" in md
+    assert "| mass | 2.5 | 0.50 / 0.50 | 0.33 / 0.00 |" in md
+    assert "Tracking by parameter" not in "\n".join(breakdown_markdown(failure_breakdown(tmp_path / "episodes.h5"),
+                                                                         lambda p: p))
