@@ -12,6 +12,7 @@ from envs.config import compose, load_task_cfg
 from envs.rollout import run_episodes
 from evaluation.evaluate import evaluate, sweep_values
 from evaluation.metrics import paired_difference, pool_runs, summarize
+from evaluation.report import markdown
 from student.distill import distill
 from teacher.train import train
 
@@ -112,6 +113,22 @@ def test_pooling_seeds_averages_means_and_combines_intervals():
     assert pooled["time_to_failure_s"] == 2.0  # only b failed
     assert pooled["episodes"] == 400 and pooled["deployable"] is True
     assert pool_runs([a]) == a
+
+
+def test_the_oracle_column_divides_by_the_one_oracle_labelled_or_not():
+    def row(policy, ret):
+        return {"split": "heldout", "policy": policy, "deployable": not policy.startswith("oracle"),
+                "return_mean": ret, "return_ci95": 1.0, "success_rate": 1.0, "time_to_failure_s": None,
+                "episodes": 8, "seeds": 1}
+
+    def ratio(rows):  # the "/ oracle" cell of the dagger row
+        line = next(x for x in markdown({"task": "t", "rows": rows}).splitlines() if x.startswith("| dagger |"))
+        return line.split(" | ")[3]
+
+    assert ratio([row("oracle", 20.0), row("dagger", 15.0)]) == "0.75"
+    assert ratio([row("oracle_it900", 20.0), row("dagger", 19.0)]) == "0.95"  # the one oracle, labelled
+    assert ratio([row("oracle", 20.0), row("oracle_it900", 10.0), row("dagger", 15.0)]) == "0.75"
+    assert ratio([row("oracle_a", 20.0), row("oracle_b", 10.0), row("dagger", 15.0)]) == "-"  # which one: not said
 
 
 def test_paired_difference_removes_the_shared_spread():
