@@ -20,7 +20,9 @@
 # rsl_rl_student, every deployable policy compared with rsl_rl_student and the teacher with
 # rsl_rl_teacher, paired, on the seeds that have it), SKIP (runs of the seed left out of
 # training and evaluation, e.g. SKIP=adapt_tcn: the TCN is the slowest student, 3x the MLP
-# adaptation module).
+# adaptation module), TEACHERS (an existing teacher run for each seed, {s} standing for the seed,
+# e.g. /work/runs/go2std/s{s}/it900: the seed's teacher is a copy of it instead of one trained
+# here, and its students are trained from it; its label names its policies).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
 # Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
@@ -57,6 +59,11 @@ run() {  # run <dir> <module> <overrides...>: train unless the run finished befo
 
 one_seed() {
   local s=$1 d="$RUNS/s$1"
+  if [ -n "${TEACHERS:-}" ] && [ ! -f "$d/teacher/summary.json" ]; then
+    local from=${TEACHERS//\{s\}/$s}
+    [ -f "$from/summary.json" ] || { echo "TEACHERS: $from is not a finished run (no summary.json)"; exit 2; }
+    rm -rf "$d/teacher" && mkdir -p "$d" && cp -r "$from" "$d/teacher"
+  fi
   run "$d/teacher" teacher.train seed=$s "${TEACHER[@]}" "${BUDGET[@]}"
   run "$d/dr" teacher.train seed=$s policy.actor_input=history "${TEACHER[@]}" "${BUDGET[@]}"
   run "$d/robust" teacher.train seed=$s policy.actor_input=obs "${TEACHER[@]}" "${BUDGET[@]}"
