@@ -42,7 +42,9 @@ train_seed() {  # every stage of one seed, each resumed from a copy of the one b
     if [ -f "$dir/summary.json" ]; then echo "kept $dir"; prev=$dir; continue; fi
     rm -rf "$dir"  # a stage stopped midway starts over from the stage before
     resume=()
-    if [ -n "$prev" ]; then cp -r "$prev" "$dir"; resume=(resume=true); fi
+    if [ -n "$prev" ]; then  # the copy's summary.json is the stage before's: gone until this stage ends
+      cp -r "$prev" "$dir" && rm "$dir/summary.json"; resume=(resume=true)
+    fi
     $PY -m teacher.train +experiment=go2 seed="$s" max_iterations="$n" run_dir="$dir" label="$NAME$n" "${resume[@]}" \
       "${Q[@]}" "${TEACHER[@]}" | tail -1
     prev=$dir
