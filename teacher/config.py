@@ -30,8 +30,9 @@ class PolicyCfg:
     init_std: float = bounded(gt=0)
     std_schedule: str = choice("learned", "linear")  # linear: init_std -> final_std over training
     final_std: float = bounded(gt=0)
-    # linear only: the iterations over which the std falls, then held at final_std (null: max_iterations).
-    # Set it when a run may be resumed for longer, or its std would jump back up with max_iterations
+    # linear only (a learned std ignores it, as it does final_std): the iterations over which the std
+    # falls, then held at final_std (null: max_iterations). Set it when a run may be resumed for
+    # longer, or its std would jump back up with max_iterations
     std_decay_iterations: Optional[int] = bounded(ge=1, default=None)
 
 
@@ -111,9 +112,6 @@ class TeacherCfg:
         if cfg.ppo.teacher_coef > 0 and cfg.init_from is None:
             errors.append(f"ppo.teacher_coef={cfg.ppo.teacher_coef} weighs a teacher's actions in PPO fine-tuning: "
                           "pass init_from=<the DAgger student's run dir> (its teacher is the one used), or set it to 0")
-        if cfg.policy.std_decay_iterations is not None and cfg.policy.std_schedule != "linear":
-            errors.append(f"policy.std_decay_iterations={cfg.policy.std_decay_iterations} times a linear std schedule: "
-                          "pass policy.std_schedule=linear, or leave it null with a learned std")
         errors += label_errors(cfg.label)
         bad_device = device_error("device", cfg.device)
         if bad_device:

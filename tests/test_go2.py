@@ -124,6 +124,19 @@ def test_a_few_ppo_iterations_run(tmp_path):
     assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
 
 
+def test_go2_teacher_std_falls_to_0_3_by_300_iterations_and_finetuning_learns_its_own(tmp_path):
+    """configs/experiment/go2.yaml's linear std schedule does not reach the PPO fine-tuning of a
+    student (+finetune=dagger), whose std starts at its teacher's and is learned."""
+    from runstore.config import compose
+
+    teacher = compose("teacher", ["+experiment=go2"]).policy
+    assert (teacher.std_schedule, teacher.init_std, teacher.final_std, teacher.std_decay_iterations) == \
+        ("linear", 1.0, 0.3, 300)
+    (tmp_path / "student").mkdir()
+    finetune = compose("teacher", ["+experiment=go2", "+finetune=dagger", f"init_from={tmp_path}/student"]).policy
+    assert finetune.std_schedule == "learned"
+
+
 def test_videos_show_the_robot_with_its_meshes(go2_cfg, tmp_path):
     """The simulation runs on the stripped model; a video poses the shipped model (meshes kept)."""
     import mujoco
