@@ -15,11 +15,16 @@
 # NAME (the snapshots' label before the iterations; default it), WITH (runs evaluated beside a
 # seed's snapshots, comma-separated, {s} standing for the seed: a variant against the budget curve),
 # REF (the oracle the others are paired with; default the first snapshot's).
-# The budget curve to 600 iterations, then the action std variant beside it: the second command
-# writes the table with every run (benchmarks/results/go2_budget.md), the first's is replaced:
-#   RUNS=runs/go2-budget STAGES="300 600" bash benchmarks/go2_budget.sh 0 1
+# The budget curve of a learned std to 600 iterations, then the action std schedule beside it
+# (session 17): the second command writes the table with every run (benchmarks/results/go2_budget.md),
+# the first's is replaced. The third resumes the schedule's snapshots to 600 and 900 iterations
+# with the std held at 0.3 (session 18, benchmarks/results/go2_std_budget.md; now the Go2 default):
+#   RUNS=runs/go2-budget STAGES="300 600" TEACHER=policy.std_schedule=learned bash benchmarks/go2_budget.sh 0 1
 #   RUNS=runs/go2-std NAME=std03_it STAGES=300 TEACHER="policy.std_schedule=linear policy.final_std=0.3" \
 #     WITH=runs/go2-budget/s{s}/it300,runs/go2-budget/s{s}/it600 REF=oracle_it300 bash benchmarks/go2_budget.sh 0 1
+#   RUNS=runs/go2-std NAME=std03_it STAGES="300 600 900" OUT=benchmarks/results/go2_std_budget \
+#     TEACHER="policy.std_schedule=linear policy.final_std=0.3 policy.std_decay_iterations=300" \
+#     WITH=runs/go2-budget/s{s}/it600 REF=oracle_it600 bash benchmarks/go2_budget.sh 0 1
 # Rerun with the same RUNS to finish: a snapshot with a summary.json is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
