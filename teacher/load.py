@@ -13,22 +13,23 @@ from omegaconf import OmegaConf
 from envs import make_env
 from runstore.store import CheckpointError, check_same, load_checkpoint, load_run_config
 from teacher.actor_critic import ActorCritic
+from teacher.config import RESUMABLE
 
 CHECKPOINT_KEYS = ("stage", "task", "obs_spec", "policy_cfg", "model", "optimizer", "ppo_state",
                    "iteration", "env_steps", "best_return", "rng")
 
 
-# policy keys a resume may change (teacher.config.RESUMABLE): they shape training, not the network
-RESUMABLE_POLICY_KEYS = ("std_decay_iterations",)
+# the policy keys a resume may change: they shape training, not the network, so a checkpoint
+# saved before the change (best.pt) still loads under the resumed run's config
+RESUMABLE_POLICY_KEYS = tuple(k.removeprefix("policy.") for k in RESUMABLE if k.startswith("policy."))
 
 
 def load_policy(ckpt: dict, spec, task_name: str, policy_cfg) -> ActorCritic:
     """Rebuild a policy from a checkpoint; any mismatch with the config is an error."""
     check_same("the task", ckpt["task"], task_name)
     check_same("the task's observation layout", ckpt["obs_spec"], spec.as_dict())
-    saved, current = (OmegaConf.to_container(OmegaConf.create(c)) for c in (ckpt["policy_cfg"], policy_cfg))
-    for k in RESUMABLE_POLICY_KEYS:
-        saved.pop(k, None), current.pop(k, None)
+    saved, current = ({k: v for k, v in OmegaConf.to_container(OmegaConf.create(c)).items()
+                       if k not in RESUMABLE_POLICY_KEYS} for c in (ckpt["policy_cfg"], policy_cfg))
     check_same("the policy config", saved, current)
     policy = ActorCritic(spec, OmegaConf.create(ckpt["policy_cfg"]))
     policy.load_state_dict(ckpt["model"], strict=True)
