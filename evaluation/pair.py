@@ -7,7 +7,7 @@ are then the table's, and each new policy's return can be paired, seed by seed, 
 of the table, without evaluating the table's policies again:
 
     python -m evaluation.pair --base <table's seed evals>... --new <new seed evals>... \\
-        --policy dagger_ppo_ent0 [more...] [--against dagger_ppo] --out <file stem>
+        --policy dagger_ppo_ent0 [more...] [--against dagger_ppo] [--via <seed evals>...]... --out <file stem>
 
 ``--base`` and ``--new`` are per-seed evaluation dirs in the same seed order; ``--against``
 (default: each ``--policy``'s own name) is the base policy each new one is paired with. On a
@@ -15,7 +15,12 @@ task with a tracking criterion (Go2) tracking success is paired too, episode by 
 seed's one evaluation holding both policies is given as its own base and new.
 The pairing is proven, not assumed: the two evaluations of a seed must share a policy name
 whose episodes are bit-identical on every split, and have the same evaluation seed, episode
-count, resampling rate, control step, episode length and splits. Task configs of the same
+count, resampling rate, control step, episode length and splits. Where they share none (the new
+runs were evaluated beside a policy that was itself evaluated later than the table), each
+``--via`` (one evaluation dir per seed, repeatable, in chain order) is a link between them: every
+consecutive pair base -> via... -> new must share such a policy and such settings, so the
+episodes are the same by a chain of proofs, each written beside the table. ``--alias BASE=NEW`` lets a link be proven by one policy under two
+names (a teacher retrained bit for bit under another label): written ``BASE=NEW`` in the proof. Task configs of the same
 task may differ (an ablation of a task key, such as ``history_len``): the keys that differ
 are written beside the table. Refused before anything is written: anything else.
 """
@@ -45,16 +50,23 @@ def by_policy(eval_dir: str, tracking) -> dict[tuple[str, str], dict[str, np.nda
     return out
 
 
-def same_episodes(base: dict, new: dict, splits: list[str], base_dir: str, new_dir: str) -> tuple[list[str], list[str]]:
+def same_episodes(base: dict, new: dict, splits: list[str], base_dir: str, new_dir: str,
+                  aliases: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
     """The proof that two evaluations (``by_policy`` maps) met the same episodes: the policy names
-    they share whose returns are bit-identical on every split. Returns (those, every shared name);
-    refuses when there is none."""
-    shared = sorted({p for _, p in base} & {p for _, p in new})
-    same = [p for p in shared if all(np.array_equal(base[(s, p)]["return"], new[(s, p)]["return"]) for s in splits)]
+    they share whose returns are bit-identical on every split. ``aliases`` (base name -> new name)
+    add pairs of names one policy has in the two (a run retrained bit for bit under another label),
+    written ``base=new``. Returns (those, every shared name or alias); refuses when there is none."""
+    names_b, names_n = {p for _, p in base}, {p for _, p in new}
+    pairs = [(p, p) for p in sorted(names_b & names_n)]
+    pairs += [(a, z) for a, z in (aliases or {}).items() if a in names_b and z in names_n and a != z]
+    shared = [a if a == z else f"{a}={z}" for a, z in pairs]
+    same = [name for name, (a, z) in zip(shared, pairs)
+            if all(np.array_equal(base[(s, a)]["return"], new[(s, z)]["return"]) for s in splits)]
     if not same:
         raise ValueError(f"{new_dir} and {base_dir} share no policy with bit-identical episodes (shared names: "
                          f"{shared}): not provably the same episodes, so no pairing; evaluate the new runs beside "
-                         "one of the base seed's policies (e.g. its teacher), with the base evaluation's settings")
+                         "one of the base seed's policies (e.g. its teacher), with the base evaluation's settings, or "
+                         "give the evaluations that link them (--via, --alias)")
     return same, shared
 
 
@@ -87,19 +99,33 @@ def paired_tracking(news: list[dict], bases: list[dict]) -> dict:
     return {"tracking_difference": diff["diff_mean"], "tracking_difference_ci95": diff["diff_ci95"]}
 
 
-def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], against: str | None = None) -> dict:
+def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], against: str | None = None,
+               via: list[list[str]] | None = None, aliases: dict[str, str] | None = None) -> dict:
+    """The paired table; ``via``: links between base and new, each one evaluation dir per seed;
+    ``aliases``: as in ``same_episodes``, on every link. ``proven_by``: for each seed, each link's
+    bit-identical policies (one link without ``via``)."""
+    via = via or []
+    for i, link in enumerate(via, 1):
+        if len(link) != len(base_dirs):
+            raise ValueError(f"--via number {i} has {len(link)} evaluations and --base {len(base_dirs)}: give one per "
+                             "seed, in the same seed order")
     if len(base_dirs) != len(new_dirs) or not base_dirs:
         raise ValueError(f"--base has {len(base_dirs)} evaluations and --new {len(new_dirs)}: give one of each per "
                          "seed, in the same seed order")
+    chains = [[b, *(link[i] for link in via), n] for i, (b, n) in enumerate(zip(base_dirs, new_dirs))]
+    for chain in chains:  # every link's settings, before any episode is read
+        for a, z in zip(chain, chain[1:]):
+            check(a, z)
     checked = [check(b, n) for b, n in zip(base_dirs, new_dirs)]
     tracking = tracking_criterion(checked[0][0]["name"])
     base = [by_policy(d, tracking) for d in base_dirs]
     new = [by_policy(d, tracking) for d in new_dirs]
     splits = split_order(checked[0][0], {split for split, _ in base[0]})
     proofs = []
-    for b, n, bd, nd in zip(base, new, base_dirs, new_dirs):
-        same, _ = same_episodes(b, n, splits, bd, nd)
-        proofs.append(same)
+    for chain, b, n, bd, nd in zip(chains, base, new, base_dirs, new_dirs):
+        maps = [b, *(by_policy(d, tracking) for d in chain[1:-1]), n]
+        proofs.append([same_episodes(x, y, splits, xd, yd, aliases)[0]
+                       for x, y, xd, yd in zip(maps, maps[1:], chain, chain[1:])])
         for p in policies:
             if (splits[0], p) not in n:
                 raise ValueError(f"--policy {p!r} is not in {nd} ({sorted({q for _, q in n})})")
@@ -128,7 +154,10 @@ def markdown(table: dict, command: str, note: str | None = None) -> str:
              "Returns and success are means over seeds; the difference is paired by episode, seed i of the new "
              "policy with seed i of the base one (95% interval). Same episodes, proven by policies whose episodes "
              "are bit-identical in both evaluations, by seed: "
-             + "; ".join(", ".join(p) for p in table["proven_by"]) + "."]
+             + "; ".join(" then ".join(", ".join(link) for link in seed) for seed in table["proven_by"]) + "."]
+    if any(len(seed) > 1 for seed in table["proven_by"]):
+        lines += ["", "Proven through a chain of evaluations (`--via`): each link's policies are bit-identical in "
+                  "the two evaluations it joins, base first."]
     differ = {k: v for d in table["task_differences"] for k, v in d.items()}
     if differ:
         lines += ["", "Task keys that differ (base -> new): "
@@ -155,14 +184,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--policy", nargs="+", required=True, help="policies of --new to pair")
     parser.add_argument("--against", default=None, help="the base policy they are paired with (default: the same name)")
     parser.add_argument("--out", required=True, help="writes <out>.json and <out>.md")
+    parser.add_argument("--via", nargs="+", action="append", default=[],
+                        help="an evaluation per seed linking --base to --new by shared bit-identical policies "
+                             "(repeat for a longer chain, base side first)")
+    parser.add_argument("--alias", nargs="+", default=[], metavar="BASE=NEW",
+                        help="a policy named BASE on a link's base side is NEW on its other side (retrained bit for "
+                             "bit under another label): bit-identical episodes under the two names prove the link")
     parser.add_argument("--note", default=None, help="how the new runs were made, written under the command")
     args = parser.parse_args(argv)
-    table = pair_table(args.base, args.new, args.policy, args.against)
+    bad = [a for a in args.alias if a.count("=") != 1 or "" in a.split("=")]
+    if bad:
+        parser.error(f"--alias {bad[0]!r}: write BASE=NEW, two policy names, e.g. oracle=oracle_it300")
+    aliases = dict(a.split("=") for a in args.alias)
+    table = pair_table(args.base, args.new, args.policy, args.against, args.via, aliases)
     command = " ".join(["python -m evaluation.pair --base", *args.base, "--new", *args.new, "--policy", *args.policy,
-                        *(["--against", args.against] if args.against else []), "--out", args.out])
+                        *(["--against", args.against] if args.against else []),
+                        *(w for link in args.via for w in ("--via", *link)),
+                        *(["--alias", *args.alias] if args.alias else []), "--out", args.out])
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"base": args.base, "new": args.new, "note": args.note, **table},
+    out.with_suffix(".json").write_text(json.dumps({"base": args.base, "new": args.new, "via": args.via, "alias": aliases,
+                                                    "note": args.note, **table},
                                                    indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(table, command, args.note))
     print(markdown(table, command, args.note))

@@ -308,7 +308,7 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
     is refused."""
     import shutil
 
-    from evaluation.pair import pair_table
+    from evaluation.pair import markdown, pair_table
 
     short = [*QUIET, "num_envs=64", "ppo.horizon=8", "heldout_eval_envs=0"]
     # a teacher's actor does not read the history: with history_len 20 the same seed trains the same weights
@@ -320,7 +320,7 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
     evaluate(compose("evaluate", [*common, f"runs=[{tmp_path}/t]", f"out_dir={tmp_path}/base"]))
     evaluate(compose("evaluate", [*common, f"runs=[{tmp_path}/t_h20,{tmp_path}/t3_h20]", f"out_dir={tmp_path}/new"]))
     table = pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["oracle_more"], against="oracle")
-    assert table["proven_by"] == [["noadapt", "oracle"]] and table["task_differences"] == [{"history_len": [30, 20]}]
+    assert table["proven_by"] == [[["noadapt", "oracle"]]] and table["task_differences"] == [{"history_len": [30, 20]}]
     rows = {r["split"]: r for r in table["rows"]}
     assert list(rows) == ["train", "heldout"]  # the task's order of splits
     with h5py.File(tmp_path / "new" / "episodes.h5") as f, h5py.File(tmp_path / "base" / "episodes.h5") as b:
@@ -345,6 +345,32 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
         pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["oracle_more"])
     with pytest.raises(ValueError, match="one of each per seed"):
         pair_table([str(tmp_path / "base")], [str(tmp_path / "new"), str(tmp_path / "rs0")], ["oracle"])
+    # an evaluation that shares no policy with the base is linked to it through one that shares with both
+    evaluate(compose("evaluate", [*common, f"runs=[{tmp_path}/t3_h20]", f"out_dir={tmp_path}/far"]))
+    with pytest.raises(ValueError, match="--via"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "far")], ["oracle_more"], against="oracle")
+    chained = pair_table([str(tmp_path / "base")], [str(tmp_path / "far")], ["oracle_more"], against="oracle",
+                         via=[[str(tmp_path / "new")]])
+    assert chained["proven_by"][0][0] == ["noadapt", "oracle"] and "oracle_more" in chained["proven_by"][0][1]
+    assert chained["rows"] == table["rows"]  # the direct pairing's numbers, episode for episode
+    assert "then" in markdown(chained, "cmd") and "chain of evaluations" in markdown(chained, "cmd")
+    with pytest.raises(ValueError, match="no policy with bit-identical episodes"):  # a broken link
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "far")], ["oracle_more"], against="oracle",
+                   via=[[str(tmp_path / "other")]])
+    # one policy under two names (the same weights, another label) proves a link when named as an alias
+    shutil.copytree(tmp_path / "t", tmp_path / "t_relabelled")
+    config = (tmp_path / "t_relabelled" / "config.yaml").read_text()
+    (tmp_path / "t_relabelled" / "config.yaml").write_text(config.replace("label: null", "label: again"))
+    evaluate(compose("evaluate", [*common, f"runs=[{tmp_path}/t_relabelled]", f"out_dir={tmp_path}/relabelled"]))
+    with pytest.raises(ValueError, match="no policy with bit-identical episodes"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "relabelled")], ["oracle_again"], against="oracle")
+    aliased = pair_table([str(tmp_path / "base")], [str(tmp_path / "relabelled")], ["oracle_again"], against="oracle",
+                         aliases={"oracle": "oracle_again", "noadapt": "oracle_again"})  # the second is not the same
+    assert aliased["proven_by"] == [[["oracle=oracle_again"]]]
+    assert all(r["difference"] == 0 and r["return_mean"] == r["against_return_mean"] for r in aliased["rows"])
+    with pytest.raises(ValueError, match="--via number 1 has 2"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "far")], ["oracle_more"], against="oracle",
+                   via=[[str(tmp_path / "new"), str(tmp_path / "rs0")]])
 
 
 def test_pair_pairs_tracking_success_episode_by_episode():
