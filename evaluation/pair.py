@@ -7,7 +7,8 @@ are then the table's, and each new policy's return can be paired, seed by seed, 
 of the table, without evaluating the table's policies again:
 
     python -m evaluation.pair --base <table's seed evals>... --new <new seed evals>... \\
-        --policy dagger_ppo_ent0 [more...] [--against dagger_ppo] [--via <seed evals>...]... --out <file stem>
+        --policy dagger_ppo_ent0 [more...] [--against dagger_ppo] [--via <seed evals>...]... \\
+        [--alias oracle=oracle_it300] --out <file stem>
 
 ``--base`` and ``--new`` are per-seed evaluation dirs in the same seed order; ``--against``
 (default: each ``--policy``'s own name) is the base policy each new one is paired with. On a
@@ -19,10 +20,11 @@ count, resampling rate, control step, episode length and splits. Where they shar
 runs were evaluated beside a policy that was itself evaluated later than the table), each
 ``--via`` (one evaluation dir per seed, repeatable, in chain order) is a link between them: every
 consecutive pair base -> via... -> new must share such a policy and such settings, so the
-episodes are the same by a chain of proofs, each written beside the table. ``--alias BASE=NEW`` lets a link be proven by one policy under two
-names (a teacher retrained bit for bit under another label): written ``BASE=NEW`` in the proof. Task configs of the same
-task may differ (an ablation of a task key, such as ``history_len``): the keys that differ
-are written beside the table. Refused before anything is written: anything else.
+episodes are the same by a chain of proofs, each written beside the table. ``--alias BASE=NEW``
+lets a link be proven by one policy under two names (a teacher retrained bit for bit under
+another label), written ``BASE=NEW`` in the proof. Task configs of the same task may differ
+(an ablation of a task key, such as ``history_len``): the keys that differ are written beside
+the table. Refused before anything is written: anything else.
 """
 from __future__ import annotations
 
@@ -157,7 +159,8 @@ def markdown(table: dict, command: str, note: str | None = None) -> str:
              + "; ".join(" then ".join(", ".join(link) for link in seed) for seed in table["proven_by"]) + "."]
     if any(len(seed) > 1 for seed in table["proven_by"]):
         lines += ["", "Proven through a chain of evaluations (`--via`): each link's policies are bit-identical in "
-                  "the two evaluations it joins, base first."]
+                  "the two evaluations it joins, base first (`a=b`: one policy named a on the link's base side and b "
+                  "on its other, `--alias`)."]
     differ = {k: v for d in table["task_differences"] for k, v in d.items()}
     if differ:
         lines += ["", "Task keys that differ (base -> new): "
