@@ -157,7 +157,7 @@ def markdown(table: dict, command: str, note: str | None = None) -> str:
              "policy with seed i of the base one (95% interval). Same episodes, proven by policies whose episodes "
              "are bit-identical in both evaluations, by seed: "
              + "; ".join(" then ".join(", ".join(link) for link in seed) for seed in table["proven_by"]) + "."]
-    if any(len(seed) > 1 for seed in table["proven_by"]):
+    if any(len(seed) > 1 or any("=" in name for link in seed for name in link) for seed in table["proven_by"]):
         lines += ["", "Proven through a chain of evaluations (`--via`): each link's policies are bit-identical in "
                   "the two evaluations it joins, base first (`a=b`: one policy named a on the link's base side and b "
                   "on its other, `--alias`)."]

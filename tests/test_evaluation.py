@@ -366,7 +366,7 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
         pair_table([str(tmp_path / "base")], [str(tmp_path / "relabelled")], ["oracle_again"], against="oracle")
     aliased = pair_table([str(tmp_path / "base")], [str(tmp_path / "relabelled")], ["oracle_again"], against="oracle",
                          aliases={"oracle": "oracle_again", "noadapt": "oracle_again"})  # the second is not the same
-    assert aliased["proven_by"] == [[["oracle=oracle_again"]]]
+    assert aliased["proven_by"] == [[["oracle=oracle_again"]]] and "`--alias`" in markdown(aliased, "cmd")
     assert all(r["difference"] == 0 and r["return_mean"] == r["against_return_mean"] for r in aliased["rows"])
     with pytest.raises(ValueError, match="--via number 1 has 2"):
         pair_table([str(tmp_path / "base")], [str(tmp_path / "far")], ["oracle_more"], against="oracle",
