@@ -68,7 +68,8 @@ def same_episodes(base: dict, new: dict, splits: list[str], base_dir: str, new_d
         raise ValueError(f"{new_dir} and {base_dir} share no policy with bit-identical episodes (shared names: "
                          f"{shared}): not provably the same episodes, so no pairing; evaluate the new runs beside "
                          "one of the base seed's policies (e.g. its teacher), with the base evaluation's settings, or "
-                         "give the evaluations that link them (--via, --alias)")
+                         "link them through evaluations that share such a policy with each (evaluation.pair "
+                         "--via, --alias)")
     return same, shared
 
 
@@ -115,10 +116,10 @@ def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], a
         raise ValueError(f"--base has {len(base_dirs)} evaluations and --new {len(new_dirs)}: give one of each per "
                          "seed, in the same seed order")
     chains = [[b, *(link[i] for link in via), n] for i, (b, n) in enumerate(zip(base_dirs, new_dirs))]
-    for chain in chains:  # every link's settings, before any episode is read
+    checked = [check(b, n) for b, n in zip(base_dirs, new_dirs)]
+    for chain in chains if via else []:  # a chain's every link's settings too, before any episode is read
         for a, z in zip(chain, chain[1:]):
             check(a, z)
-    checked = [check(b, n) for b, n in zip(base_dirs, new_dirs)]
     tracking = tracking_criterion(checked[0][0]["name"])
     base = [by_policy(d, tracking) for d in base_dirs]
     new = [by_policy(d, tracking) for d in new_dirs]
