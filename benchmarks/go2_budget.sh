@@ -29,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
-source benchmarks/table_eval.sh  # table_settings, evaluate_like_table
+source benchmarks/table_eval.sh  # table_settings, evaluate_like_table, eval_is_current
 source benchmarks/jobs.sh        # spawn, drain
 table_settings go2 benchmarks/results/go2_budget
 RUNS=${RUNS:-runs/go2-budget}
@@ -65,9 +65,7 @@ for s in $SEEDS; do
   [ -n "${WITH:-}" ] && list="$list${WITH//\{s\}/$s},"
   list=${list%,}
   # kept when it evaluated these runs and none was trained again since
-  if [ -f "$RUNS/s$s/eval/report.json" ] && [ -z "$(find ${list//,/ } -name summary.json -newer "$RUNS/s$s/eval/report.json")" ] &&
-     $PY -c "import sys; from omegaconf import OmegaConf; sys.exit(list(OmegaConf.load(sys.argv[1]).runs) != sys.argv[2].split(','))" \
-       "$RUNS/s$s/eval/config.yaml" "$list"; then
+  if eval_is_current "$RUNS/s$s/eval" "$list"; then
     echo "kept $RUNS/s$s/eval"; mkdir -p "$OUT/s$s"
     cp "$RUNS/s$s/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
   else

@@ -23,7 +23,8 @@
 # adaptation module), TEACHERS (an existing teacher run for each seed, {s} standing for the seed,
 # e.g. /work/runs/go2std/s{s}/it900: the seed's teacher is a copy of it instead of one trained
 # here, and its students are trained from it; its label names its policies).
-# Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept.
+# Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept, and so is
+# a seed's evaluation when it covered the same runs and none was trained after it.
 # Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,8 +85,9 @@ one_seed() {
     list="$list$d/rsl_rl_teacher,$d/rsl_rl_student,"
     peers=(reference=rsl_rl_student teacher_reference=rsl_rl_teacher)
   fi
-  # evaluated again when a run was (re)trained after the last evaluation
-  if [ ! -f "$d/eval/report.json" ] || [ -n "$(find "$d" -name summary.json -newer "$d/eval/report.json")" ]; then
+  # evaluated again when the runs differ from the last evaluation's (SKIP, RSL_RL) or one was
+  # (re)trained after it
+  if ! eval_is_current "$d/eval" "${list%,}"; then
     $PY -m evaluation.evaluate "runs=[${list%,}]" out_dir="$d/eval" overwrite=true sweep=false \
       resample_prob="${RESAMPLE:-0.01}" ${EVAL_NTHREAD:-} "${peers[@]}" "${EVAL[@]}" | tail -1
   fi
@@ -97,6 +99,7 @@ KEEP=${KEEP:-benchmarks/results/heldout_$TASK}
 EVAL_NTHREAD= RSL_NTHREAD=
 [ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1 && RSL_NTHREAD="--nthread 1"
 source benchmarks/jobs.sh  # spawn / drain
+source benchmarks/table_eval.sh  # eval_is_current
 for s in $SEEDS; do
   echo "== $TASK seed $s -> $RUNS/s$s"
   if [ "$JOBS" -gt 1 ]; then

@@ -3,6 +3,9 @@
 # evaluates the runs with the evaluation seed, episode count and resampling rate of TABLE/s<seed>
 # (its config.yaml), one thread, and keeps the evaluation in OUT/s<seed>/ for evaluation.pair.
 # Needs PY, TABLE and OUT set: table_settings sets them and the rest of the scripts' environment.
+#   eval_is_current <eval dir> <runs, comma-separated>
+# succeeds when the evaluation in <eval dir> covered exactly these runs, in this order, and none of
+# them was trained again after it: the scripts keep such an evaluation instead of repeating it.
 table_settings() {  # table_settings <task> <default OUT>: the defaults both scripts document
   export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
   SEEDS=${SEEDS:-0 1 2}
@@ -11,6 +14,15 @@ table_settings() {  # table_settings <task> <default OUT>: the defaults both scr
   TABLE=${TABLE:-benchmarks/results/heldout_$1}
   OUT=${OUT:-$2}
   PY=.venv/bin/python
+}
+eval_is_current() {
+  local dir=$1 list=$2
+  local run
+  [ -f "$dir/report.json" ] && [ -f "$dir/config.yaml" ] || return 1
+  for run in ${list//,/ }; do [ -f "$run/summary.json" ] || return 1; done
+  [ -z "$(find ${list//,/ } -name summary.json -newer "$dir/report.json")" ] || return 1
+  $PY -c "import sys; from omegaconf import OmegaConf; sys.exit(list(OmegaConf.load(sys.argv[1]).runs) != sys.argv[2].split(','))" \
+    "$dir/config.yaml" "$list"
 }
 evaluate_like_table() {
   local s=$1 list=$2 dir=$3 eseed episodes rate

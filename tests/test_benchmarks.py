@@ -1,5 +1,7 @@
-"""The benchmark scripts' shared shell helpers (benchmarks/jobs.sh), run by bash."""
+"""The benchmark scripts' shared shell helpers (benchmarks/jobs.sh, benchmarks/table_eval.sh), run by bash."""
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,3 +31,35 @@ def test_a_failed_job_stops_the_script_and_names_its_log(tmp_path):
     assert out.returncode == 1 and "not reached" not in out.stdout
     assert f"a job failed: see {tmp_path}/bad.log" in out.stderr
     assert (tmp_path / "bad.log").read_text() == "boom\n"
+
+
+def eval_is_current(tmp_path: Path, eval_dir: Path, runs: list[Path]) -> bool:
+    script = tmp_path / "eval_test.sh"
+    script.write_text(f"set -euo pipefail\nPY={sys.executable}\nsource {ROOT / 'benchmarks' / 'table_eval.sh'}\n"
+                      f"if eval_is_current {eval_dir} {','.join(map(str, runs))}; then echo current; else echo stale; fi\n")
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip() == "current"
+
+
+def test_an_evaluation_is_kept_only_for_the_same_runs_none_trained_after_it(tmp_path):
+    runs = [tmp_path / name for name in ("teacher", "dr", "robust")]
+    for i, run in enumerate(runs):
+        run.mkdir()
+        (run / "summary.json").write_text("{}")
+        os.utime(run / "summary.json", (1000 + i, 1000 + i))
+    ev = tmp_path / "eval"
+    assert not eval_is_current(tmp_path, ev, runs[:2])  # never evaluated
+    ev.mkdir()
+    (ev / "config.yaml").write_text(f"runs: [{runs[0]}, {runs[1]}]\n")
+    (ev / "report.json").write_text("{}")
+    os.utime(ev / "report.json", (2000, 2000))
+    assert eval_is_current(tmp_path, ev, runs[:2])
+    assert not eval_is_current(tmp_path, ev, runs)  # a run added (SKIP or RSL_RL changed)
+    assert not eval_is_current(tmp_path, ev, runs[:1])  # a run left out
+    assert not eval_is_current(tmp_path, ev, runs[1::-1])  # another order: another report
+    os.utime(runs[1] / "summary.json", (3000, 3000))  # dr trained again after the evaluation
+    assert not eval_is_current(tmp_path, ev, runs[:2])
+    os.utime(runs[1] / "summary.json", (1001, 1001))
+    (runs[0] / "summary.json").unlink()  # a run stopped midway: nothing to keep
+    assert not eval_is_current(tmp_path, ev, runs[:2])
