@@ -24,7 +24,8 @@
 # e.g. /work/runs/go2std/s{s}/it900: the seed's teacher is a copy of it instead of one trained
 # here, and its students are trained from it; its label names its policies).
 # Rerun with the same RUNS to finish a stopped table: a run with a summary.json is kept, and so is
-# a seed's evaluation when it covered the same runs and none was trained after it.
+# a seed's evaluation when it covered the same runs and none was trained after it (EVAL and
+# RESAMPLE are not compared: remove RUNS/s<seed>/eval to evaluate with other settings).
 # Remove benchmarks/results/heldout_<task>/s<seed>/ to drop a seed from the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,7 +88,9 @@ one_seed() {
   fi
   # evaluated again when the runs differ from the last evaluation's (SKIP, RSL_RL) or one was
   # (re)trained after it
-  if ! eval_is_current "$d/eval" "${list%,}"; then
+  if eval_is_current "$d/eval" "${list%,}"; then  # EVAL and RESAMPLE are not compared: say so
+    echo "kept $d/eval (the same runs, none trained since; remove it to evaluate with other settings)"
+  else
     $PY -m evaluation.evaluate "runs=[${list%,}]" out_dir="$d/eval" overwrite=true sweep=false \
       resample_prob="${RESAMPLE:-0.01}" ${EVAL_NTHREAD:-} "${peers[@]}" "${EVAL[@]}" | tail -1
   fi
