@@ -29,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
-source benchmarks/table_eval.sh  # table_settings, evaluate_like_table, eval_is_current
+source benchmarks/table_eval.sh  # table_settings, evaluate_like_table, eval_is_current, keep_eval
 source benchmarks/jobs.sh        # spawn, drain
 table_settings go2 benchmarks/results/go2_budget
 RUNS=${RUNS:-runs/go2-budget}
@@ -66,8 +66,7 @@ for s in $SEEDS; do
   list=${list%,}
   # kept when it evaluated these runs and none was trained again since
   if eval_is_current "$RUNS/s$s/eval" "$list"; then
-    echo "kept $RUNS/s$s/eval"; mkdir -p "$OUT/s$s"
-    cp "$RUNS/s$s/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+    echo "kept $RUNS/s$s/eval"; keep_eval "$RUNS/s$s/eval" "$OUT/s$s"
   else
     spawn "$RUNS/s$s.log" evaluate_like_table "$s" "$list" "$RUNS/s$s/eval" zero_action=true teacher_reference="$REF"
   fi

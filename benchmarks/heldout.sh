@@ -94,15 +94,14 @@ one_seed() {
     $PY -m evaluation.evaluate "runs=[${list%,}]" out_dir="$d/eval" overwrite=true sweep=false \
       resample_prob="${RESAMPLE:-0.01}" ${EVAL_NTHREAD:-} "${peers[@]}" "${EVAL[@]}" | tail -1
   fi
-  mkdir -p "$KEEP/s$s"
-  cp "$d/eval/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$KEEP/s$s/"
+  keep_eval "$d/eval" "$KEEP/s$s"
 }
 
 KEEP=${KEEP:-benchmarks/results/heldout_$TASK}
 EVAL_NTHREAD= RSL_NTHREAD=
 [ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1 && RSL_NTHREAD="--nthread 1"
 source benchmarks/jobs.sh  # spawn / drain
-source benchmarks/table_eval.sh  # eval_is_current
+source benchmarks/table_eval.sh  # eval_is_current, keep_eval
 for s in $SEEDS; do
   echo "== $TASK seed $s -> $RUNS/s$s"
   if [ "$JOBS" -gt 1 ]; then

@@ -6,6 +6,8 @@
 #   eval_is_current <eval dir> <runs, comma-separated>
 # succeeds when the evaluation in <eval dir> covered exactly these runs, in this order, and none of
 # them was trained again after it: the scripts keep such an evaluation instead of repeating it.
+#   keep_eval <eval dir> <dest dir>
+# copies the files of an evaluation that evaluation.pair and evaluation.merge read into <dest dir>.
 table_settings() {  # table_settings <task> <default OUT>: the defaults both scripts document
   export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
   SEEDS=${SEEDS:-0 1 2}
@@ -24,12 +26,15 @@ eval_is_current() {
   $PY -c "import sys; from omegaconf import OmegaConf; sys.exit(list(OmegaConf.load(sys.argv[1]).runs) != sys.argv[2].split(','))" \
     "$dir/config.yaml" "$list"
 }
+keep_eval() {
+  mkdir -p "$2"
+  cp "$1/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$2/"
+}
 evaluate_like_table() {
   local s=$1 list=$2 dir=$3 eseed episodes rate
   shift 3
   read -r eseed episodes rate < <($PY -c "from omegaconf import OmegaConf; c = OmegaConf.load('$TABLE/s$s/config.yaml'); print(c.seed, c.episodes, c.resample_prob)")
   $PY -m evaluation.evaluate "runs=[$list]" out_dir="$dir" overwrite=true sweep=false seed="$eseed" \
     episodes="$episodes" resample_prob="$rate" nthread=1 "$@" | tail -1
-  mkdir -p "$OUT/s$s"
-  cp "$dir/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$OUT/s$s/"
+  keep_eval "$dir" "$OUT/s$s"
 }
