@@ -101,7 +101,7 @@ KEEP=${KEEP:-benchmarks/results/heldout_$TASK}
 EVAL_NTHREAD= RSL_NTHREAD=
 [ "$JOBS" -gt 1 ] && EVAL_NTHREAD=nthread=1 && RSL_NTHREAD="--nthread 1"
 source benchmarks/jobs.sh  # spawn / drain
-source benchmarks/table_eval.sh  # eval_is_current, keep_eval
+source benchmarks/table_eval.sh  # eval_is_current, keep_eval, merge_references
 for s in $SEEDS; do
   echo "== $TASK seed $s -> $RUNS/s$s"
   if [ "$JOBS" -gt 1 ]; then
@@ -118,8 +118,8 @@ if [ "${#KEPT[@]}" -eq 1 ]; then
   cp "${KEPT[0]}/report.json" "$KEEP.json"
   cp "${KEPT[0]}/report.md" "$KEEP.md"
 else
-  MERGE_REF=()
-  [ -n "${RSL_RL:-}" ] && MERGE_REF=(--reference rsl_rl_student --teacher-reference rsl_rl_teacher)
+  refs=$(merge_references "${KEPT[@]}")  # the pairings of every kept seed, not only this run's
+  read -r -a MERGE_REF <<< "$refs"
   $PY -m evaluation.merge "${KEPT[@]}" --out "$RUNS/merged" --overwrite "${MERGE_REF[@]}" > /dev/null
   cp "$RUNS/merged/report.json" "$KEEP.json"
   cp "$RUNS/merged/report.md" "$KEEP.md"

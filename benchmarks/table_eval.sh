@@ -8,6 +8,10 @@
 # them was trained again after it: the scripts keep such an evaluation instead of repeating it.
 #   keep_eval <eval dir> <dest dir>
 # copies the files of an evaluation that evaluation.pair and evaluation.merge read into <dest dir>.
+#   merge_references <kept eval dirs...>
+# prints evaluation.merge's --reference / --teacher-reference for the kept evaluations: the ones
+# any of them was paired with (config.yaml), so that a table grown a seed at a time keeps its
+# pairings with a peer (rsl_rl) that only some seeds have; fails when they name different ones.
 table_settings() {  # table_settings <task> <default OUT>: the defaults both scripts document
   export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE WANDB_MODE=disabled PYTHONUNBUFFERED=1
   SEEDS=${SEEDS:-0 1 2}
@@ -29,6 +33,21 @@ eval_is_current() {
 keep_eval() {
   mkdir -p "$2"
   cp "$1/"{report.json,report.md,task.yaml,config.yaml,episodes.h5} "$2/"
+}
+merge_references() {
+  $PY - "$@" <<'EOF'
+import sys
+from omegaconf import OmegaConf
+flags = []
+for key, flag in (("reference", "--reference"), ("teacher_reference", "--teacher-reference")):
+    named = {d: OmegaConf.load(f"{d}/config.yaml").get(key) for d in sys.argv[1:]}
+    values = set(named.values()) - {None}
+    if len(values) > 1:
+        sys.exit(f"the kept evaluations name different {key}s ({named}): evaluate them again with one, "
+                 "or move the odd ones out of the table's folder")
+    flags += [flag, values.pop()] if values else []
+print(" ".join(flags))
+EOF
 }
 evaluate_like_table() {
   local s=$1 list=$2 dir=$3 eseed episodes rate

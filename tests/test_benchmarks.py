@@ -63,3 +63,29 @@ def test_an_evaluation_is_kept_only_for_the_same_runs_none_trained_after_it(tmp_
     os.utime(runs[1] / "summary.json", (1001, 1001))
     (runs[0] / "summary.json").unlink()  # a run stopped midway: nothing to keep
     assert not eval_is_current(tmp_path, ev, runs[:2])
+
+
+def merge_references(tmp_path: Path, evals: list[Path]) -> subprocess.CompletedProcess:
+    script = tmp_path / "refs_test.sh"
+    script.write_text(f"set -euo pipefail\nPY={sys.executable}\nsource {ROOT / 'benchmarks' / 'table_eval.sh'}\n"
+                      f"refs=$(merge_references {' '.join(map(str, evals))})\necho \"[$refs]\"\n")
+    return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+
+
+def test_a_merged_table_keeps_the_pairings_any_kept_seed_was_evaluated_with(tmp_path):
+    # a table grown a seed at a time: seed 0 was evaluated beside rsl_rl's pipeline, seeds 1 and 2 without it
+    evals = [tmp_path / f"s{s}" for s in range(3)]
+    for s, ev in enumerate(evals):
+        ev.mkdir()
+        refs = "reference: rsl_rl_student\nteacher_reference: rsl_rl_teacher\n" if s == 0 else \
+            "reference: null\nteacher_reference: null\n"
+        (ev / "config.yaml").write_text(f"seed: 2026\n{refs}")
+    out = merge_references(tmp_path, evals[1:])
+    assert out.returncode == 0 and out.stdout == "[]\n", out.stderr
+    out = merge_references(tmp_path, evals)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "[--reference rsl_rl_student --teacher-reference rsl_rl_teacher]\n"
+    (evals[2] / "config.yaml").write_text("reference: dagger\nteacher_reference: null\n")
+    out = merge_references(tmp_path, evals)  # two references: no table can pair with both
+    assert out.returncode == 1 and out.stdout == ""
+    assert "different references" in out.stderr and "rsl_rl_student" in out.stderr and "dagger" in out.stderr
