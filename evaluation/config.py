@@ -26,6 +26,7 @@ class EvalCfg:
     resample_prob: Optional[float] = bounded(ge=0, le=1, default=None)  # mid-episode resampling in every split (None: the teachers' training rate)
     reference: Optional[str] = None  # a policy name (e.g. dagger): every other deployable policy is also compared with it, paired
     teacher_reference: Optional[str] = None  # a privileged policy (e.g. rsl_rl_teacher): every other privileged one (the oracle) is compared with it, paired
+    clipped_oracle: bool = MISSING  # also each teacher told the nearest training dynamics: does z's extrapolation help it on held-out splits?
     zero_action: bool = MISSING  # also the policy that always acts 0 (Go2: stands still), a deployable baseline
     noadapt_envs: int = bounded(ge=1)  # envs whose training-split states give NoAdapt's fixed z (mean)
     out_dir: Optional[str] = None  # default: runs/eval/<task>-<time>

@@ -123,7 +123,7 @@ def evaluate(cfg: DictConfig) -> dict:
     task_cfg, splits, out_dir = check_inputs(cfg)
     policies = []
     for run in cfg.runs:
-        loaded, _ = load_policies(run, task_cfg.name, cfg.noadapt_envs)
+        loaded, _ = load_policies(run, task_cfg.name, cfg.noadapt_envs, cfg.clipped_oracle)
         policies += loaded
     if cfg.zero_action:
         policies.append(zero_action(make_env(task_cfg, num_envs=1).spec.num_actions))

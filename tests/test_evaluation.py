@@ -261,6 +261,38 @@ def test_zero_action_baseline_is_the_do_nothing_policy_on_the_same_episodes(trai
     assert rows["oracle"]["return_mean"] > rows["zero_action"]["return_mean"] + 50  # an unpushed pole falls
 
 
+
+def test_clipped_oracle_is_the_teacher_told_the_nearest_training_dynamics(trained_teacher, tmp_path):
+    from runstore.store import load_run_config
+    from teacher.load import load_run
+
+    run, _ = trained_teacher
+    report = evaluate(compose("evaluate", [f"runs=[{run}]", f"out_dir={tmp_path}/eval", "episodes=32", "sweep=false",
+                                           "splits=[train,extreme]", "resample_prob=0.0", "clipped_oracle=true"]))
+    rows = {(r["split"], r["policy"]): r for r in report["rows"]}
+    assert {p for _, p in rows} == {"oracle", "noadapt", "clipped_oracle"}
+    assert not rows[("extreme", "clipped_oracle")]["deployable"]
+    # by hand: cartpole's 9 parameters are priv_info's first entries, each normalized to [-1, 1] on its
+    # train range; the teacher told those clipped to [-1, 1] and the rest of priv_info as it is
+    _, teacher, _ = load_run(str(run), "best")
+    task = load_run_config(run, "teacher").task
+    env = make_env(task, num_envs=32, seed=2026, split="extreme", resample_prob=0.0)
+    assert len(env.param_names) == 9 and env.spec.priv_dim > 9
+
+    def clipped(o):
+        priv = torch.cat([o["priv_info"][:, :9].clamp(-1, 1), o["priv_info"][:, 9:]], dim=1)
+        return teacher.action_mean({**o, "priv_info": priv}).clamp(-1, 1)
+    with torch.no_grad():
+        by_hand = run_episodes(env, clipped)
+    with h5py.File(tmp_path / "eval" / "episodes.h5") as f:
+        np.testing.assert_array_equal(f["extreme/clipped_oracle_2/return"][()], by_hand["return"].numpy())
+        assert (np.abs(f["extreme/clipped_oracle_2/params"][()] - by_hand["params"].numpy()) == 0).all()
+        # every extreme sample lies outside the train ranges, so the clip changes what the teacher does...
+        assert (f["extreme/clipped_oracle_2/return"][()] != f["extreme/oracle_0/return"][()]).mean() > 0.5
+        # ...and on train it clips nothing: the same policy, episode for episode
+        np.testing.assert_array_equal(f["train/clipped_oracle_2/return"][()], f["train/oracle_0/return"][()])
+
+
 def assert_paired_by_hand(mean: float, ci95: float, a: np.ndarray, b: np.ndarray) -> None:
     """A paired difference a - b as computed by hand: the mean of per-episode differences and
     1.96 standard errors."""
