@@ -33,11 +33,15 @@ def test_a_failed_job_stops_the_script_and_names_its_log(tmp_path):
     assert (tmp_path / "bad.log").read_text() == "boom\n"
 
 
+def run_table_eval(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
+    script = tmp_path / "table_eval_test.sh"
+    script.write_text(f"set -euo pipefail\nPY={sys.executable}\nsource {ROOT / 'benchmarks' / 'table_eval.sh'}\n{body}\n")
+    return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+
+
 def eval_is_current(tmp_path: Path, eval_dir: Path, runs: list[Path]) -> bool:
-    script = tmp_path / "eval_test.sh"
-    script.write_text(f"set -euo pipefail\nPY={sys.executable}\nsource {ROOT / 'benchmarks' / 'table_eval.sh'}\n"
-                      f"if eval_is_current {eval_dir} {','.join(map(str, runs))}; then echo current; else echo stale; fi\n")
-    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    out = run_table_eval(tmp_path, f"if eval_is_current {eval_dir} {','.join(map(str, runs))}; "
+                                   "then echo current; else echo stale; fi")
     assert out.returncode == 0, out.stderr
     return out.stdout.strip() == "current"
 
@@ -66,10 +70,7 @@ def test_an_evaluation_is_kept_only_for_the_same_runs_none_trained_after_it(tmp_
 
 
 def merge_references(tmp_path: Path, evals: list[Path]) -> subprocess.CompletedProcess:
-    script = tmp_path / "refs_test.sh"
-    script.write_text(f"set -euo pipefail\nPY={sys.executable}\nsource {ROOT / 'benchmarks' / 'table_eval.sh'}\n"
-                      f"refs=$(merge_references {' '.join(map(str, evals))})\necho \"[$refs]\"\n")
-    return subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    return run_table_eval(tmp_path, f"refs=$(merge_references {' '.join(map(str, evals))})\necho \"[$refs]\"")
 
 
 def test_a_merged_table_keeps_the_pairings_any_kept_seed_was_evaluated_with(tmp_path):
