@@ -75,14 +75,16 @@ def read_settings(d: str) -> tuple[dict, dict, list[str], set[str], set[str]]:
 
 
 def check_same_settings(d: str, attrs: dict, splits: list[str], first: str, first_attrs: dict,
-                        first_splits: list[str]) -> None:
+                        first_splits: list[str], ignore: tuple[str, ...] = ()) -> None:
     """Evaluation ``d`` met the episodes of evaluation ``first``'s settings: the same evaluation seed,
-    episode count, resampling rate, control step, episode length and splits."""
-    for k in SAME:
+    episode count, resampling rate, control step, episode length and splits (but the ``ignore``d
+    ones: a pairing that varies a setting on purpose, evaluation.pair --across; ``"splits"``: a
+    pairing, which pairs the splits both have: each split's episodes are drawn on their own)."""
+    for k in (k for k in SAME if k not in ignore):
         if not np.isclose(attrs[k], first_attrs[k]):
             raise ValueError(f"{d} has {k}={attrs[k]} and {first} has {k}={first_attrs[k]}: "
                              "evaluate every seed with the same settings")
-    if splits != first_splits:
+    if splits != first_splits and "splits" not in ignore:
         raise ValueError(f"{d} has the splits {splits} and {first} has {first_splits}: "
                          "evaluate every seed on the same splits (splits=...)")
 

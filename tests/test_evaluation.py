@@ -370,6 +370,34 @@ def test_pair_puts_new_runs_beside_a_tables_policy_on_proven_same_episodes(tmp_p
                                   f"out_dir={tmp_path}/rs0"]))
     with pytest.raises(ValueError, match="resample_prob"):
         pair_table([str(tmp_path / "base")], [str(tmp_path / "rs0")], ["oracle"])
+    # ...unless that setting is what is compared (--across): the episodes' starting dynamics prove the
+    # pairing, on the splits both evaluations ran (here heldout only)
+    evaluate(compose("evaluate", [*common[:2], "splits=[heldout]", "resample_prob=0.0", f"runs=[{tmp_path}/t_h20]",
+                                  f"out_dir={tmp_path}/rs0_heldout"]))
+    across = pair_table([str(tmp_path / "base")], [str(tmp_path / "rs0_heldout")], ["oracle"], across="resample_prob")
+    assert across["proven_by"] == [[["noadapt", "oracle"]]] and [r["split"] for r in across["rows"]] == ["heldout"]
+    assert across["task_differences"][0]["evaluation resample_prob"] == [0.01, 0.0]
+    with h5py.File(tmp_path / "rs0_heldout" / "episodes.h5") as f, h5py.File(tmp_path / "base" / "episodes.h5") as b:
+        np.testing.assert_array_equal(f["heldout/oracle_0/params"][()], b["heldout/oracle_0/params"][()])
+        without, with_ = f["heldout/oracle_0/return"][()], b["heldout/oracle_0/return"][()]
+    assert not np.array_equal(without, with_)  # resampling changed the episodes after their start
+    assert_paired_by_hand(across["rows"][0]["difference"], across["rows"][0]["difference_ci95"], without, with_)
+    assert "`resample_prob` on purpose" in markdown(across, "cmd")
+    shutil.copytree(tmp_path / "rs0_heldout", tmp_path / "rs0_other")
+    with h5py.File(tmp_path / "rs0_other" / "episodes.h5", "r+") as f:  # other starting dynamics
+        for name in ("oracle_0", "noadapt_1"):
+            f[f"heldout/{name}/params"][0, 0] += 0.5
+    with pytest.raises(ValueError, match="bit-identical starting dynamics"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "rs0_other")], ["oracle"], across="resample_prob")
+    with pytest.raises(ValueError, match="may vary only"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "rs0_heldout")], ["oracle"], across="seed")
+    with pytest.raises(ValueError, match="--across with --via"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "rs0_heldout")], ["oracle"], across="resample_prob",
+                   via=[[str(tmp_path / "new")]])
+    evaluate(compose("evaluate", [*common[:2], "splits=[extreme]", "resample_prob=0.01", f"runs=[{tmp_path}/t_h20]",
+                                  f"out_dir={tmp_path}/extreme"]))
+    with pytest.raises(ValueError, match="share no split"):
+        pair_table([str(tmp_path / "base")], [str(tmp_path / "extreme")], ["oracle"])
     with pytest.raises(ValueError, match="--policy 'dagger'"):
         pair_table([str(tmp_path / "base")], [str(tmp_path / "new")], ["dagger"])
     with pytest.raises(ValueError, match="--against 'oracle_more'"):
