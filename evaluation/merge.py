@@ -78,8 +78,8 @@ def check_same_settings(d: str, attrs: dict, splits: list[str], first: str, firs
                         first_splits: list[str], ignore: tuple[str, ...] = ()) -> None:
     """Evaluation ``d`` met the episodes of evaluation ``first``'s settings: the same evaluation seed,
     episode count, resampling rate, control step, episode length and splits (but the ``ignore``d
-    ones: a pairing that varies a setting on purpose, evaluation.pair --across; ``"splits"``: a
-    pairing, which pairs the splits both have: each split's episodes are drawn on their own)."""
+    ones: a setting a pairing varies on purpose, evaluation.pair --across; ``"splits"`` for
+    evaluation.pair, which pairs the splits both ran: each split's episodes are drawn on their own)."""
     for k in (k for k in SAME if k not in ignore):
         if not np.isclose(attrs[k], first_attrs[k]):
             raise ValueError(f"{d} has {k}={attrs[k]} and {first} has {k}={first_attrs[k]}: "

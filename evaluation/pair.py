@@ -99,16 +99,16 @@ def split_order(task: dict, splits: set[str]) -> list[str]:
     return sorted(splits, key=lambda s: (order.index(s) if s in order else len(order), s))
 
 
-def check(base_dir: str, new_dir: str, across: str | None = None) -> tuple[dict, dict]:
-    """The settings two evaluations of a seed must share (all but ``across``). Returns (the base
-    task config, the task keys whose values differ: key -> [base, new], and ``across``'s values
-    under its name when given)."""
+def check(base_dir: str, new_dir: str, across: str | None = None, any_splits: bool = False) -> tuple[dict, dict]:
+    """The settings two evaluations of a seed must share (all but ``across``; the splits too unless
+    ``any_splits``, for a pairing of the splits both ran). Returns (the base task config, the task
+    keys whose values differ: key -> [base, new], and ``across``'s values under its name when given)."""
     base_task, base_attrs, base_splits, _, _ = read_settings(base_dir)
     new_task, new_attrs, new_splits, _, _ = read_settings(new_dir)
     if base_task["name"] != new_task["name"]:
         raise ValueError(f"{new_dir} evaluated task {new_task['name']!r} and {base_dir} {base_task['name']!r}")
     check_same_settings(new_dir, new_attrs, new_splits, base_dir, base_attrs, base_splits,
-                        ignore=("splits", *((across,) if across else ())))
+                        ignore=(*(("splits",) if any_splits else ()), *((across,) if across else ())))
     differ = {k: [base_task.get(k), new_task.get(k)] for k in sorted(set(base_task) | set(new_task))
               if base_task.get(k) != new_task.get(k)}
     if across:
@@ -148,10 +148,10 @@ def pair_table(base_dirs: list[str], new_dirs: list[str], policies: list[str], a
         raise ValueError(f"--base has {len(base_dirs)} evaluations and --new {len(new_dirs)}: give one of each per "
                          "seed, in the same seed order")
     chains = [[b, *(link[i] for link in via), n] for i, (b, n) in enumerate(zip(base_dirs, new_dirs))]
-    checked = [check(b, n, across) for b, n in zip(base_dirs, new_dirs)]
+    checked = [check(b, n, across, any_splits=True) for b, n in zip(base_dirs, new_dirs)]
     for chain in chains if via else []:  # a chain's every link's settings too, before any episode is read
         for a, z in zip(chain, chain[1:]):
-            check(a, z)
+            check(a, z, any_splits=True)
     tracking = tracking_criterion(checked[0][0]["name"])
     base = [by_policy(d, tracking, starts=across is not None) for d in base_dirs]
     new = [by_policy(d, tracking, starts=across is not None) for d in new_dirs]
