@@ -32,15 +32,17 @@ from evaluation.metrics import paired_difference
 from evaluation.policies import ZERO_ACTION as FLOOR
 
 
-def read(eval_dir: str, tracking: tuple[str, float] | None = None) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:
-    """(split, policy, run dir) -> its episodes' return and termination flags, and with the
-    task's ``tracking`` criterion (metric, limit) whether each episode was a tracking success."""
+def read(eval_dir: str, tracking: tuple[str, float] | None = None,
+         extra: tuple[str, ...] = ()) -> dict[tuple[str, str, str], dict[str, np.ndarray]]:
+    """(split, policy, run dir) -> its episodes' return and termination flags, the ``extra``
+    datasets asked for (e.g. ``params``), and with the task's ``tracking`` criterion (metric,
+    limit) whether each episode was a tracking success."""
     out = {}
     with h5py.File(Path(eval_dir) / "episodes.h5", "r") as f:
         for split in f:
             for group in f[split].values():
                 key = (split, str(group.attrs["policy"]), str(group.attrs["run_dir"]))
-                out[key] = {"return": group["return"][()], "terminated": group["terminated"][()]}
+                out[key] = {name: group[name][()] for name in ("return", "terminated", *extra)}
                 if tracking is not None:
                     out[key]["tracked"] = ~out[key]["terminated"].astype(bool) & (group[tracking[0]][()] <= tracking[1])
     return out

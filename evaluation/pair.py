@@ -39,7 +39,6 @@ import json
 import statistics
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 
@@ -56,16 +55,11 @@ def by_policy(eval_dir: str, tracking, starts: bool = False) -> dict[tuple[str, 
     """(split, policy) -> its episodes (``evaluation.floor.read``); with ``starts`` also the dynamics
     each episode started with (``params``)."""
     out = {}
-    for (split, policy, _), episodes in read(eval_dir, tracking).items():
+    for (split, policy, _), episodes in read(eval_dir, tracking, ("params",) if starts else ()).items():
         if (split, policy) in out:
             raise ValueError(f"{eval_dir} holds {policy} twice on {split}: pair one seed's evaluation with one "
                              "seed's (not a merged report)")
         out[(split, policy)] = episodes
-    if starts:
-        with h5py.File(Path(eval_dir) / "episodes.h5", "r") as f:
-            for split in f:
-                for group in f[split].values():
-                    out[(split, str(group.attrs["policy"]))]["params"] = group["params"][()]
     return out
 
 
