@@ -146,6 +146,7 @@ class GymnasiumVecEnv:
             "terminated": torch.as_tensor(terminated),
             "nan_resets": 0,
             "nan_actions": n_bad,
+            "resampled": 0,  # a gymnasium env's dynamics stay as built
             "episode": episode,
         }
         return self._obs(obs), torch.as_tensor(reward, dtype=torch.float32), torch.as_tensor(done), info

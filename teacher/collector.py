@@ -43,6 +43,7 @@ class Rollout:
     obs: dict  # the observation after the last step (a copy: the envs may step on)
     ended: dict  # the metrics of the episodes that finished in it, one list per key
     nan_resets: int
+    resampled: int  # running envs that drew new dynamics mid-episode (task.resample_prob)
     seconds: float  # wall-clock of the collection itself
 
 
@@ -52,7 +53,7 @@ def collect(env, policy: ActorCritic, storage: RolloutStorage, obs: dict, noise_
     t0 = time.perf_counter()
     storage.clear()
     ended = {k: [] for k in metric_keys}
-    nan_resets = 0
+    nan_resets = resampled = 0
     for _ in range(storage.horizon):
         if policy.latent_noise > 0:  # drawn here and stored, so the update sees it too
             noise = torch.randn(env.num_envs, policy.latent_dim, generator=noise_gen)
@@ -65,11 +66,12 @@ def collect(env, policy: ActorCritic, storage: RolloutStorage, obs: dict, noise_
         storage.add(obs, actions, dist.log_prob(actions).sum(-1), values, mean, dist.stddev,
                     rewards, dones, info["time_outs"])
         nan_resets += int(info["nan_resets"])
+        resampled += int(info["resampled"])
         for k, episode_values in ended.items():
             episode_values.extend(info["episode"][k].tolist())
         obs = next_obs
     obs = {k: v.clone() for k, v in obs.items()}
-    return Rollout(storage, obs, ended, nan_resets, time.perf_counter() - t0)
+    return Rollout(storage, obs, ended, nan_resets, resampled, time.perf_counter() - t0)
 
 
 class Collector:
@@ -109,7 +111,7 @@ class Collector:
             rollout = collect(self.env, self.behavior, self.storages[(self.count - 1) % len(self.storages)], self.obs,
                               self.noise_gen, self.metric_keys)
         return Rollout(rollout.storage.to(self.device), {k: v.to(self.device) for k, v in rollout.obs.items()},
-                       rollout.ended, rollout.nan_resets, rollout.seconds)
+                       rollout.ended, rollout.nan_resets, rollout.resampled, rollout.seconds)
 
     def close(self) -> None:
         if self.overlap:

@@ -130,8 +130,10 @@ class TeacherCfg:
 # label only names the run's policies in an evaluation: a copy of a run resumed for longer (a
 # snapshot of a budget curve, benchmarks/go2_budget.sh) takes a label of its own; a linear std
 # schedule's length may be fixed on a resume (policy.std_decay_iterations) so that a longer run
-# holds the std it ended at instead of restarting the fall from a higher one
+# holds the std it ended at instead of restarting the fall from a higher one; the rate of
+# mid-episode resampling may change too (a curriculum: the gait learned without resampling, then
+# trained on with it; its recent returns and best.pt start over, teacher/train.py)
 RESUMABLE = ("max_iterations", "save_every", "nthread", "device", "heldout_eval_envs", "label", "log.*",
-             "policy.std_decay_iterations")
+             "policy.std_decay_iterations", "task.resample_prob")
 
 register_schema("teacher_schema", TeacherCfg)

@@ -12,6 +12,7 @@ import math
 import sys
 import time
 from collections import deque
+from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -23,7 +24,7 @@ from evaluation.metrics import summarize
 from runstore.config import compose
 from runstore.logger import Logger
 from runstore.distributed import Group, open_run
-from runstore.store import load_checkpoint, save_checkpoint, write_summary
+from runstore.store import load_checkpoint, load_run_config, save_checkpoint, write_summary
 from teacher.actor_critic import ActorCritic
 from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
@@ -83,6 +84,15 @@ def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
     return load_policy(ckpt, spec, cfg.task.name, cfg.policy).eval()
 
 
+def trained_resample_prob(cfg: DictConfig) -> float | None:
+    """The rate of mid-episode resampling a run to be resumed was trained at until now (its
+    config.yaml); None when there is nothing to resume (``open_run`` says why)."""
+    path = Path(cfg.run_dir or "") / "config.yaml"
+    if not (cfg.resume and cfg.run_dir and path.is_file()):
+        return None
+    return float(load_run_config(cfg.run_dir, "teacher").task.get("resample_prob", 0.0))
+
+
 def train(cfg: DictConfig) -> dict:
     stage = FINETUNE_STAGE if cfg.init_from else RUN_STAGE[cfg.policy.actor_input]
     # before config.yaml is written: it records the network trained
@@ -93,6 +103,7 @@ def train(cfg: DictConfig) -> dict:
     guide = student_teacher(student_ckpt) if needs_guide else None
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
+    rate_so_far = trained_resample_prob(cfg)  # before the resume rewrites config.yaml
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)  # the same initial policy on every rank
@@ -109,11 +120,15 @@ def train(cfg: DictConfig) -> dict:
     group.broadcast(policy)
     ppo = PPO(policy, cfg.ppo, seed=cfg.seed + start + 7919 * group.rank, group=group if group.active else None)
     env_steps, best_return = 0, -math.inf
+    # a resume that changes the rate of mid-episode resampling (a curriculum: resampling once the
+    # gait is learned) trains on other episodes: the returns of the old ones are not comparable,
+    # so the recent episodes and best.pt's record start over, and best.pt is chosen anew
+    new_rate = ckpt is not None and rate_so_far != float(cfg.task.get("resample_prob", 0.0))
     if ckpt is not None:  # everything the loop carries on, restored; the envs start fresh episodes
         ppo.optimizer.load_state_dict(ckpt["optimizer"])
         ppo.set_learning_rate(ckpt["ppo_state"]["learning_rate"])
         ppo.beta = ckpt["ppo_state"]["beta"]
-        env_steps, best_return = ckpt["env_steps"], ckpt["best_return"]
+        env_steps, best_return = ckpt["env_steps"], -math.inf if new_rate else ckpt["best_return"]
         torch.set_rng_state(ckpt["rng"])
 
     p = cfg.ppo
@@ -126,7 +141,7 @@ def train(cfg: DictConfig) -> dict:
     }.items() if k in policy.input_keys}
     noise_gen = torch.Generator().manual_seed(cfg.seed + 7919 + group.rank)
     logger = Logger(run_dir, cfg, stage, cfg.max_iterations, start) if group.main else None
-    saved = ckpt.get("windows", {}) if ckpt else {}
+    saved = ckpt.get("windows", {}) if ckpt and not new_rate else {}
     windows = {k: deque(saved.get(k, []), maxlen=cfg.log.return_window)
                for k in ("return", "length", *env.episode_metric_names)}
     returns, lengths = windows["return"], windows["length"]
@@ -195,6 +210,7 @@ def train(cfg: DictConfig) -> dict:
             "collect_wait_s": wait_s,  # how long the learner waited for it
             "update_s": update_s,
             "nan_resets": nan_resets,
+            "resampled": rollout.resampled,  # mid-episode changes of dynamics in this rollout
             "wall_s": time.perf_counter() - t_start,
         }
         if not group.main:  # rank 0 alone logs and writes the run

@@ -99,6 +99,7 @@ def test_the_vectask_adapter_keeps_the_history_and_counts_a_bad_row():
     a[1] = float("nan")
     obs, rew, done, info = env.step(a)
     assert info["nan_actions"] == 1 and bool(done[1])
+    assert info["resampled"] == 0  # the contract's key; the wrapped task's randomization is its own
 
 
 def test_bad_external_configs_are_clear_errors():

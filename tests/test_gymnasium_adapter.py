@@ -33,6 +33,7 @@ def test_time_outs_and_raw_returns():
     assert done.all() and info["time_outs"].all() and not info["terminated"].any()
     torch.testing.assert_close(info["episode"]["return"], rewards.sum(0))
     assert (info["episode"]["length"] == 200).all()
+    assert info["resampled"] == 0  # the contract's key (a trainer logs it); gymnasium's dynamics stay as built
 
 
 def test_reward_normalization_leaves_reported_returns_raw():

@@ -2,6 +2,7 @@
 dirs left by failed starts, resumes that would change a run. Each bad input is a clear
 error naming what is wrong, raised before anything is written or overwritten."""
 import json
+import math
 import pathlib
 import time
 
@@ -165,6 +166,38 @@ def test_resume_with_a_resumable_change_is_recorded(short_teacher, tmp_path):
     policies, _ = load_policies(run, "cartpole", noadapt_envs=8)
     assert [p.name for p in policies] == ["oracle_it3", "noadapt_it3"]  # a snapshot of a longer run, named apart
     assert load_checkpoint(run / "checkpoints" / "last.pt")["iteration"] == 3
+
+
+def test_a_resume_may_start_mid_episode_resampling_and_its_returns_start_over(tmp_path):
+    """A curriculum: trained without resampling, resumed with it. The change is recorded, the
+    resumed iterations resample, and the recent returns and best.pt's record are of the new
+    episodes only; a resume at the same rate keeps both."""
+    import shutil
+
+    short = [*FAST, "task.episode_length=8"]  # every env ends an episode in each rollout
+    base = tmp_path / "base"
+    train(compose("teacher", [*short, "max_iterations=2", f"run_dir={base}", "log.return_window=16"]))
+    before = load_checkpoint(base / "checkpoints" / "last.pt")
+    assert len(before["windows"]["return"]) == 16 and math.isfinite(before["best_return"])
+    runs = {}
+    for name, extra in [("same", []), ("curriculum", ["task.resample_prob=0.05"])]:
+        runs[name] = tmp_path / name
+        shutil.copytree(base, runs[name])
+        train(compose("teacher", [*short, "max_iterations=3", f"run_dir={runs[name]}", "resume=true",
+                                  "log.return_window=1000", *extra]))  # a window the resumed iteration cannot fill
+    same, curriculum = (load_checkpoint(runs[n] / "checkpoints" / "last.pt") for n in ("same", "curriculum"))
+    assert same["best_return"] == before["best_return"] and same["windows"]["return"][:16] == before["windows"]["return"]
+    assert curriculum["best_return"] == -math.inf  # not yet a full window of the new episodes
+    assert curriculum["windows"]["return"][:16] != before["windows"]["return"]
+    assert len(curriculum["windows"]["return"]) == len(same["windows"]["return"]) - 16
+    (entry,) = [json.loads(x) for x in (runs["curriculum"] / "resumes.jsonl").read_text().splitlines()]
+    assert entry["changed"]["task.resample_prob"] == [0.0, 0.05]
+    rows = [json.loads(x) for x in (runs["curriculum"] / "metrics.jsonl").read_text().splitlines()]
+    assert [r["resampled"] for r in rows[:2]] == [0, 0] and rows[2]["resampled"] > 0  # 32 envs x 8 steps x 0.05
+    # the next full window of new episodes is best.pt, whatever the old record was
+    train(compose("teacher", [*short, "max_iterations=4", f"run_dir={runs['curriculum']}", "resume=true",
+                              "task.resample_prob=0.05", "log.return_window=16"]))
+    assert load_checkpoint(runs["curriculum"] / "checkpoints" / "best.pt")["iteration"] == 4
 
 
 @pytest.mark.parametrize("overrides,message", [

@@ -183,7 +183,9 @@ class RslRlEnvAdapter:
         n_bad = int(bad.sum())
         self.nan_resets_total += n_bad
         info = {"time_outs": torch.from_numpy(time_outs), "terminated": torch.from_numpy(terminated),
-                "nan_resets": n_bad, "nan_actions": int(bad_action.sum()), "episode": episode}
+                "nan_resets": n_bad, "nan_actions": int(bad_action.sum()),
+                "resampled": 0,  # the wrapped env's own randomization is not seen from here
+                "episode": episode}
         return self._observe(parts, ids), reward, torch.from_numpy(done), info
 
     def deploy_description(self) -> dict:
