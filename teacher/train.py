@@ -24,7 +24,7 @@ from evaluation.metrics import summarize
 from runstore.config import compose
 from runstore.logger import Logger
 from runstore.distributed import Group, open_run
-from runstore.store import load_checkpoint, load_run_config, save_checkpoint, write_summary
+from runstore.store import CheckpointError, load_checkpoint, load_run_config, save_checkpoint, write_summary
 from teacher.actor_critic import ActorCritic
 from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
@@ -87,10 +87,13 @@ def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
 def trained_resample_prob(cfg: DictConfig) -> float | None:
     """The rate of mid-episode resampling a run to be resumed was trained at until now (its
     config.yaml); None when there is nothing to resume (``open_run`` says why)."""
-    path = Path(cfg.run_dir or "") / "config.yaml"
-    if not (cfg.resume and cfg.run_dir and path.is_file()):
+    if not (cfg.resume and cfg.run_dir and (Path(cfg.run_dir) / "checkpoints" / "last.pt").is_file()):
         return None
-    return float(load_run_config(cfg.run_dir, "teacher").task.get("resample_prob", 0.0))
+    try:
+        saved = load_run_config(cfg.run_dir, "teacher")
+    except CheckpointError:
+        return None  # open_run refuses the run by name
+    return float(OmegaConf.select(saved, "task.resample_prob", default=0.0))
 
 
 def train(cfg: DictConfig) -> dict:
