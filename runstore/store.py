@@ -76,7 +76,8 @@ def prepare_run_dir(cfg: DictConfig, stage: str, resumable: Sequence[str] = (), 
     """Create (or, with resume, reopen) the run dir and record config and code version.
 
     Returns the run dir and, with ``resume=true``, its last checkpoint (checked against
-    ``checkpoint_stage`` and ``required`` keys). ``resumable``: glob patterns of the keys
+    ``checkpoint_stage`` and ``required`` keys), with ``resume_changes``: what this resume
+    changed, key -> [the run's value, now's], as ``resumes.jsonl`` records it. ``resumable``: glob patterns of the keys
     a resume may change (``max_iterations``, ``log.*``); any other difference from the
     saved ``config.yaml`` is refused by name, and so is resuming a finished run (a
     ``summary.json`` and ``iterations`` already done). Nothing in the dir is written
@@ -107,10 +108,11 @@ def prepare_run_dir(cfg: DictConfig, stage: str, resumable: Sequence[str] = (), 
             )
         atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         version = code_version()
+        ckpt["resume_changes"] = {k: list(v) for k, v in changed.items()}
         with open(run_dir / "resumes.jsonl", "a") as f:
             f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": version["commit"],
                                 "dirty": version["dirty"], "from_iteration": done,
-                                "changed": {k: list(v) for k, v in changed.items()}}) + "\n")
+                                "changed": ckpt["resume_changes"]}) + "\n")
         return run_dir, ckpt
     if last.exists():
         raise CheckpointError(

@@ -12,7 +12,6 @@ import math
 import sys
 import time
 from collections import deque
-from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -24,7 +23,7 @@ from evaluation.metrics import summarize
 from runstore.config import compose
 from runstore.logger import Logger
 from runstore.distributed import Group, open_run
-from runstore.store import CheckpointError, load_checkpoint, load_run_config, save_checkpoint, write_summary
+from runstore.store import load_checkpoint, save_checkpoint, write_summary
 from teacher.actor_critic import ActorCritic
 from teacher.config import RESUMABLE
 from teacher.gae import bootstrap_time_outs, compute_gae
@@ -84,18 +83,6 @@ def best_policy(run_dir, spec, cfg: DictConfig) -> ActorCritic:
     return load_policy(ckpt, spec, cfg.task.name, cfg.policy).eval()
 
 
-def trained_resample_prob(cfg: DictConfig) -> float | None:
-    """The rate of mid-episode resampling a run to be resumed was trained at until now (its
-    config.yaml); None when there is nothing to resume (``open_run`` says why)."""
-    if not (cfg.resume and cfg.run_dir and (Path(cfg.run_dir) / "checkpoints" / "last.pt").is_file()):
-        return None
-    try:
-        saved = load_run_config(cfg.run_dir, "teacher")
-    except CheckpointError:
-        return None  # open_run refuses the run by name
-    return float(OmegaConf.select(saved, "task.resample_prob", default=0.0))
-
-
 def train(cfg: DictConfig) -> dict:
     stage = FINETUNE_STAGE if cfg.init_from else RUN_STAGE[cfg.policy.actor_input]
     # before config.yaml is written: it records the network trained
@@ -106,7 +93,6 @@ def train(cfg: DictConfig) -> dict:
     guide = student_teacher(student_ckpt) if needs_guide else None
     group = Group(cfg.device)  # one process, or one rank of a torchrun job (runstore/distributed.py)
     device = group.device  # the learner's; the envs and the acting weights stay on the CPU (teacher/collector.py)
-    rate_so_far = trained_resample_prob(cfg)  # before the resume rewrites config.yaml
     run_dir, ckpt = open_run(cfg, stage, group, RESUMABLE, cfg.max_iterations, "teacher", CHECKPOINT_KEYS)
     start = ckpt["iteration"] if ckpt else 0
     torch.manual_seed(cfg.seed)  # the same initial policy on every rank
@@ -126,7 +112,7 @@ def train(cfg: DictConfig) -> dict:
     # a resume that changes the rate of mid-episode resampling (a curriculum: resampling once the
     # gait is learned) trains on other episodes: the returns of the old ones are not comparable,
     # so the recent episodes and best.pt's record start over, and best.pt is chosen anew
-    new_rate = ckpt is not None and rate_so_far != float(cfg.task.get("resample_prob", 0.0))
+    new_rate = ckpt is not None and "task.resample_prob" in ckpt["resume_changes"]
     if ckpt is not None:  # everything the loop carries on, restored; the envs start fresh episodes
         ppo.optimizer.load_state_dict(ckpt["optimizer"])
         ppo.set_learning_rate(ckpt["ppo_state"]["learning_rate"])
