@@ -83,7 +83,9 @@ def same_episodes(base: dict, new: dict, splits: list[str], base_dir: str, new_d
                          f"{shared}): not provably the same episodes, so no pairing; evaluate the new runs beside "
                          "one of the base seed's policies (e.g. its teacher), with the base evaluation's settings, or "
                          "link them through evaluations that share such a policy with each (evaluation.pair "
-                         "--via, --alias)")
+                         "--via, --alias; zero_action=true adds one that no training changes: an evaluation "
+                         "holding it beside a base seed's policy links any evaluation with the same settings "
+                         "that holds it too)")
     return same, shared
 
 
