@@ -13,7 +13,8 @@
 # RUNS (default runs/finetune-ablation-<task>), TABLE (the kept table's seed evaluations,
 # default benchmarks/results/heldout_<task>), OUT (results stem, default
 # benchmarks/results/finetune_ablation_<task>; the seeds' evaluations are kept in OUT/s<seed>/).
-# Rerun with the same RUNS to finish: a run with a summary.json is kept.
+# Rerun with the same RUNS to finish: a run with a summary.json is kept. EVALUATE=0 trains and stops
+# there (the runs kept for benchmarks/soup.sh, which evaluates only the soups).
 # One run per variant and seed is one draw: a fine-tuning seed alone moves cartpole's heldout return
 # by about ±10 (sd over runs). Reseed a variant (e.g. 'v101=<overrides> seed=101', the last seed=
 # wins) and compare configs run for run with python -m evaluation.runs (README: kickstarting).
@@ -62,6 +63,7 @@ for s in $SEEDS; do spawn "$RUNS/s$s.log" base "$s"; done
 drain
 for s in $SEEDS; do for v in "$@"; do spawn "$RUNS/s$s.log" variant "$s" "$v"; done; done
 drain
+if [ "${EVALUATE:-1}" = 0 ]; then echo "EVALUATE=0: trained, not evaluated; the runs are in $RUNS"; exit 0; fi
 
 evaluate_seed() {  # the seed's runs with the table's evaluation settings (seed, episodes, resampling)
   local s=$1 d="$RUNS/s$1" name list="$RUNS/s$1/teacher,$RUNS/s$1/dagger"
