@@ -33,6 +33,7 @@ for v in "$@"; do
   [[ "$name" =~ ^[a-z0-9]+$ ]] || { echo "variant name '$name': lower-case letters and digits only"; exit 2; }
   NAMES+=("$name")
 done
+case "${EVALUATE:-1}" in 0|1) ;; *) echo "EVALUATE='$EVALUATE': 1 (train and evaluate, the default) or 0 (train only)"; exit 2 ;; esac
 for s in $SEEDS; do
   [ -f "$TABLE/s$s/episodes.h5" ] || { echo "$TABLE/s$s/episodes.h5 does not exist: no table seed $s to pair with"; exit 2; }
 done
