@@ -33,7 +33,8 @@ for v in "$@"; do
   [[ "$name" =~ ^[a-z0-9]+$ ]] || { echo "variant name '$name': lower-case letters and digits only"; exit 2; }
   NAMES+=("$name")
 done
-case "${EVALUATE:-1}" in 0|1) ;; *) echo "EVALUATE='$EVALUATE': 1 (train and evaluate, the default) or 0 (train only)"; exit 2 ;; esac
+EVALUATE=${EVALUATE:-1}
+case "$EVALUATE" in 0|1) ;; *) echo "EVALUATE='$EVALUATE': 1 (train and evaluate, the default) or 0 (train only)"; exit 2 ;; esac
 for s in $SEEDS; do
   [ -f "$TABLE/s$s/episodes.h5" ] || { echo "$TABLE/s$s/episodes.h5 does not exist: no table seed $s to pair with"; exit 2; }
 done
@@ -64,7 +65,7 @@ for s in $SEEDS; do spawn "$RUNS/s$s.log" base "$s"; done
 drain
 for s in $SEEDS; do for v in "$@"; do spawn "$RUNS/s$s.log" variant "$s" "$v"; done; done
 drain
-if [ "${EVALUATE:-1}" = 0 ]; then echo "EVALUATE=0: trained, not evaluated; the runs are in $RUNS"; exit 0; fi
+if [ "$EVALUATE" = 0 ]; then echo "EVALUATE=0: trained, not evaluated; the runs are in $RUNS"; exit 0; fi
 
 evaluate_seed() {  # the seed's runs with the table's evaluation settings (seed, episodes, resampling)
   local s=$1 d="$RUNS/s$1" name list="$RUNS/s$1/teacher,$RUNS/s$1/dagger"
