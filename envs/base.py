@@ -12,15 +12,18 @@ the task's sensor noise). A task declares them like any other parameter.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import mujoco
 import numpy as np
 import torch
+from omegaconf import MISSING
 
 from envs.backend import MujocoBatchBackend
 from envs.contract import ObsDict, ObsSpec
 from envs.randomization import SPLITS, ParamSpec, Sampler, normalizer
+from runstore.config import bounded
 
 
 def push_history(hist: np.ndarray, obs: np.ndarray, reset_ids: np.ndarray) -> np.ndarray:
@@ -32,6 +35,17 @@ def push_history(hist: np.ndarray, obs: np.ndarray, reset_ids: np.ndarray) -> np
     if len(reset_ids):
         new[reset_ids, :-1] = 0.0  # nothing observed before the episode began
     return new
+
+
+@dataclass
+class BatchedTaskCfg:
+    """The keys the shared loop reads; a task's typed schema extends it with its own."""
+    name: str = MISSING
+    sim_dt: float = bounded(gt=0)
+    substeps: int = bounded(ge=1)
+    episode_length: int = bounded(ge=1)  # control steps
+    history_len: int = bounded(ge=1)
+    resample_prob: float = bounded(ge=0, le=1)  # per env and step: new dynamics mid-episode (RMA 0.004)
 
 
 class BatchedTask:

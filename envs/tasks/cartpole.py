@@ -34,7 +34,7 @@ import mujoco
 import numpy as np
 from omegaconf import MISSING
 
-from envs.base import BatchedTask
+from envs.base import BatchedTask, BatchedTaskCfg
 from envs.randomization import ParamSpec, RangeCfg, param_specs_from
 from runstore.config import bounded
 
@@ -55,13 +55,7 @@ class CartpoleRandomizationCfg:
 
 
 @dataclass
-class CartpoleCfg:
-    name: str = MISSING
-    sim_dt: float = bounded(gt=0)
-    substeps: int = bounded(ge=1)
-    episode_length: int = bounded(ge=1)  # control steps
-    history_len: int = bounded(ge=1)
-    resample_prob: float = bounded(ge=0, le=1)  # per env and step: new dynamics mid-episode (RMA 0.004)
+class CartpoleCfg(BatchedTaskCfg):
     cart_mass: float = bounded(gt=0)  # kg
     pole_mass: float = bounded(gt=0)  # kg
     pole_length: float = bounded(gt=0)  # m

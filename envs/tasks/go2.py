@@ -15,7 +15,7 @@ import mujoco
 import numpy as np
 from omegaconf import MISSING
 
-from envs.base import BatchedTask
+from envs.base import BatchedTask, BatchedTaskCfg
 from envs.randomization import ParamSpec, RangeCfg, param_specs_from
 from envs.tasks.go2_model import JOINTS, LEGS, build_go2_model, build_go2_visual_model
 from runstore.config import bounded
@@ -49,13 +49,7 @@ class Go2RewardCfg:
 
 
 @dataclass
-class Go2Cfg:
-    name: str = MISSING
-    sim_dt: float = bounded(gt=0)
-    substeps: int = bounded(ge=1)
-    episode_length: int = bounded(ge=1)  # control steps
-    history_len: int = bounded(ge=1)
-    resample_prob: float = bounded(ge=0, le=1)  # per env and step: new dynamics mid-episode (RMA 0.004)
+class Go2Cfg(BatchedTaskCfg):
     solver_iterations: int = bounded(ge=1)
     ls_iterations: int = bounded(ge=1)
     kp: float = bounded(gt=0)  # N m / rad
