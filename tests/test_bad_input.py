@@ -67,6 +67,14 @@ def test_wrong_config_type():
         load_task_cfg("cartpole", ["task.substeps=fast"])
 
 
+@pytest.mark.parametrize("task", ["cartpole", "go2"])
+@pytest.mark.parametrize("override", ["task.resample_prob=1.5", "task.history_len=0", "task.sim_dt=0.0"])
+def test_shared_loop_keys_bounded_for_every_task(task, override):
+    # the keys every batched task's loop reads are one schema (envs.base.BatchedTaskCfg)
+    with pytest.raises(ConfigError, match=override.split("=")[0].split(".")[1]):
+        load_task_cfg(task, [override])
+
+
 def test_unknown_randomized_parameter_in_ranges(cartpole_cfg):
     with pytest.raises(ValueError, match=r"unknown parameters \['pole_mas'\]"):
         make_env(cartpole_cfg, num_envs=2, split={"pole_mas": [[1.0, 1.0]]})
