@@ -1,7 +1,8 @@
 """Run directories, the code version, and checkpoints that are never half-written or unsafe.
 
 Every stage writes a run dir with ``config.yaml`` (resolved), ``code_version.json`` (git
-commit and whether the tree was dirty, the diff beside it in ``code.diff``),
+commit and whether the tree was dirty, the diff beside it in ``code.diff``, and the
+``environment``: Python, the computing packages' versions, the CPU and torch's kernels),
 ``checkpoints/`` and ``summary.json``. A later stage reads only a run dir.
 
 The lifecycle of a run dir (``prepare_run_dir``):
@@ -11,7 +12,8 @@ The lifecycle of a run dir (``prepare_run_dir``):
 - ``resume=true`` continues from ``checkpoints/last.pt``; the config may differ from the
   saved one only in the keys the stage declares resumable (e.g. ``max_iterations``,
   logging), every other difference is refused by name. Each resume is recorded in
-  ``resumes.jsonl``; ``code_version.json`` keeps the version the run started with.
+  ``resumes.jsonl`` (with the version and environment it ran in); ``code_version.json``
+  keeps the ones the run started with.
 
 Checkpoints hold tensors and plain data only and are read with ``weights_only=True``: a
 shared run dir cannot execute code on load.
@@ -22,10 +24,12 @@ import fnmatch
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
@@ -52,7 +56,43 @@ def code_version() -> dict:
 
     commit = git("rev-parse", "HEAD").strip() or None
     diff = git("diff", "HEAD")
-    return {"commit": commit, "dirty": bool(diff.strip()), "diff": diff}
+    return {"commit": commit, "dirty": bool(diff.strip()), "diff": diff, "environment": environment()}
+
+
+# the installed packages whose arithmetic or sampling reaches a run's numbers
+NUMERIC_PACKAGES = ("torch", "numpy", "mujoco", "mujoco-warp", "warp-lang", "scipy", "rsl-rl-lib", "rl-games",
+                    "onnxruntime")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict:
+    """What besides the code decides a run's numbers. Training repeats bit for bit only where
+    all of it matches: the same commit on another CPU (other vector kernels in torch) or with
+    another package version is another draw of the same training."""
+    packages = {}
+    for name in NUMERIC_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": platform.python_version(),
+        "packages": packages,
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def config_diff(saved, current, prefix: str = "") -> dict[str, tuple]:
@@ -111,8 +151,8 @@ def prepare_run_dir(cfg: DictConfig, stage: str, resumable: Sequence[str] = (), 
         ckpt["resume_changes"] = {k: list(v) for k, v in changed.items()}
         with open(run_dir / "resumes.jsonl", "a") as f:
             f.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "commit": version["commit"],
-                                "dirty": version["dirty"], "from_iteration": done,
-                                "changed": ckpt["resume_changes"]}) + "\n")
+                                "dirty": version["dirty"], "environment": version["environment"],
+                                "from_iteration": done, "changed": ckpt["resume_changes"]}) + "\n")
         return run_dir, ckpt
     if last.exists():
         raise CheckpointError(

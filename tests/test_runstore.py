@@ -160,6 +160,7 @@ def test_resume_with_a_resumable_change_is_recorded(short_teacher, tmp_path):
                               "label=it3"]))
     (entry,) = [json.loads(x) for x in (run / "resumes.jsonl").read_text().splitlines()]
     assert entry["from_iteration"] == 2
+    assert entry["environment"]["packages"]["torch"] == torch.__version__  # where the resume ran
     assert entry["changed"] == {"label": [None, "it3"], "log.print_every": [10, 5], "max_iterations": [2, 3],
                                 "resume": [False, True],
                                 "run_dir": [str(short_teacher), str(run)]}  # a moved run dir is the same run

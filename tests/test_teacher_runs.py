@@ -1,6 +1,8 @@
 """Teacher runs: run-dir contents, checkpoints, resume, strict loading, and learning."""
 import json
+import platform
 
+import mujoco
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -23,6 +25,12 @@ def test_run_dir_checkpoint_round_trip_and_resume(tmp_path):
     assert summary["env_steps"] == 2 * 8 * 64
     assert set(json.loads((run / "summary.json").read_text())) >= {"mean_return", "env_steps", "wall_s"}
     assert OmegaConf.load(run / "config.yaml").num_envs == 64
+    # what besides the code decides the numbers: another CPU or torch is another draw
+    env_record = json.loads((run / "code_version.json").read_text())["environment"]
+    assert env_record["packages"]["torch"] == torch.__version__
+    assert env_record["packages"]["mujoco"] == mujoco.__version__
+    assert env_record["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert env_record["cpu"] and env_record["python"] == platform.python_version()
     ckpt = load_checkpoint(run / "checkpoints" / "last.pt")
     assert ckpt["iteration"] == 2
 
