@@ -168,8 +168,15 @@ def test_students_train_with_resampling_by_default_and_evaluation_asks_for_a_rat
                                    f"run_dir={tmp_path}/finetune"]))
     assert ft["stage"] == "finetune"
     assert load_run_config(tmp_path / "finetune", "teacher").task.resample_prob == 0.004
-    names = {r: [p.name for p in load_policies(tmp_path / r, "cartpole")[0]] for r in ("default", "plain", "finetune")}
-    assert names == {"default": ["dagger"], "plain": ["dagger_rs0"], "finetune": ["dagger_ppo"]}
+    # unless it is asked for another rate: then that one, not silently the student's
+    train(compose("teacher", [*QUIET, "+finetune=dagger", f"init_from={tmp_path}/default", "num_envs=32",
+                              "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0", "task.resample_prob=0.01",
+                              f"run_dir={tmp_path}/finetune_rs01"]))
+    assert load_run_config(tmp_path / "finetune_rs01", "teacher").task.resample_prob == 0.01
+    names = {r: [p.name for p in load_policies(tmp_path / r, "cartpole")[0]]
+             for r in ("default", "plain", "finetune", "finetune_rs01")}
+    assert names == {"default": ["dagger"], "plain": ["dagger_rs0"], "finetune": ["dagger_ppo"],
+                     "finetune_rs01": ["dagger_ppo_rs0.01"]}
     # the same task but for the students' training rate: by default evaluated at the teacher's rate
     runs = f"runs=[{tmp_path}/default,{tmp_path}/teacher,{tmp_path}/finetune]"
     task_cfg, splits, _ = check_inputs(compose("evaluate", [runs, f"out_dir={tmp_path}/eval"]))
