@@ -14,10 +14,11 @@ run store (never through their training loops):
   value function, for a policy the student imitates, is the warmed-up critic; its std is
   the exploration the teacher ended with (the config's ``policy.init_std`` is not used).
 ``adopt_student_arch`` sets the policy's widths from those runs, and the task's rate of
-mid-episode resampling from the student's (RMA's 0.004 by default: student/distill.py) unless
-``task.resample_prob`` asks for another than the task's default, before the run's config is
-written, so ``config.yaml`` records the network and the rate it trained with. The finished run exports
-its deployable policy like a student run (``export/``: ONNX, TorchScript, deploy.json).
+mid-episode resampling from the student's (RMA's 0.004 by default: student/distill.py; a resume
+keeps the run's own) unless ``task.resample_prob`` asks for another than the task's default,
+before the run's config is written, so ``config.yaml`` records the network and the rate it
+trained with. The finished run exports its deployable policy like a student run (``export/``:
+ONNX, TorchScript, deploy.json).
 
 With ``ppo.teacher_coef`` > 0 the same teacher stays beside the run, frozen, and its mean action
 on every rollout state enters the PPO loss as a DAgger-style imitation term (kickstarting,
@@ -55,10 +56,12 @@ def adopt_student_arch(cfg: DictConfig) -> dict:
     student_task = load_run_config(cfg.init_from, "student").task
     arch = ckpt["arch"]
     with open_dict(cfg):
-        # fine-tuning trains at its student's rate of mid-episode resampling, unless the command line
-        # asks for another rate than the task's default (the task's default itself reads as not asked)
+        # fine-tuning trains at its student's rate of mid-episode resampling (a resume at the run's own),
+        # unless the command line asks for another rate than the task's default (which reads as not asked)
         if "resample_prob" in cfg.task and cfg.task.resample_prob == load_task_cfg(cfg.task.name).resample_prob:
-            cfg.task.resample_prob = student_task.get("resample_prob", 0.0)
+            own = cfg.resume and cfg.run_dir and (Path(cfg.run_dir) / "config.yaml").is_file()
+            source = load_run_config(cfg.run_dir, "teacher").task if own else student_task
+            cfg.task.resample_prob = source.get("resample_prob", 0.0)
         cfg.policy.history_encoder = arch["encoder"]
         cfg.policy.history_hidden = list(arch["encoder_hidden"])
         cfg.policy.latent_dim = arch["latent_dim"]

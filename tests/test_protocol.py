@@ -173,6 +173,11 @@ def test_students_train_with_resampling_by_default_and_evaluation_asks_for_a_rat
                               "ppo.horizon=8", "max_iterations=1", "heldout_eval_envs=0", "task.resample_prob=0.01",
                               f"run_dir={tmp_path}/finetune_rs01"]))
     assert load_run_config(tmp_path / "finetune_rs01", "teacher").task.resample_prob == 0.01
+    train(compose("teacher", [*QUIET, "+finetune=dagger", f"init_from={tmp_path}/default", "num_envs=32",
+                              "ppo.horizon=8", "max_iterations=2", "heldout_eval_envs=0", "resume=true",
+                              f"run_dir={tmp_path}/finetune_rs01"]))  # a resume keeps the run's rate
+    assert load_run_config(tmp_path / "finetune_rs01", "teacher").task.resample_prob == 0.01
+    assert "task.resample_prob" not in (tmp_path / "finetune_rs01" / "resumes.jsonl").read_text()
     names = {r: [p.name for p in load_policies(tmp_path / r, "cartpole")[0]]
              for r in ("default", "plain", "finetune", "finetune_rs01")}
     assert names == {"default": ["dagger"], "plain": ["dagger_rs0"], "finetune": ["dagger_ppo"],
