@@ -8,8 +8,8 @@
 #   bash benchmarks/finetune_ablation.sh <task> <name>=<overrides> [<name>=<overrides>...]
 #   e.g. bash benchmarks/finetune_ablation.sh cartpole def= ent0=ppo.entropy_coef=0.0 'ent01=ppo.entropy_coef=0.01'
 # A variant's overrides are separated by spaces ('lr=max_iterations=200 ppo.learning_rate=5.0e-5');
-# 'def=' is the default fine-tuning: on the table's machine kind it equals the table's dagger_ppo; on
-# another (cartpole, session 26: other CPU kernels) it is a new draw, while teacher and DAgger still pair.
+# 'def=' is the default fine-tuning. A table whose fine-tuning ran before e42da0f (cartpole's) is not
+# repeated by it: that commit moved the teacher's loading before the seed (README); teacher and DAgger pair.
 # Environment: SEEDS (default 0 1 2), JOBS (runs trained at once, one thread each; default 2),
 # RUNS (default runs/finetune-ablation-<task>), TABLE (the kept table's seed evaluations,
 # default benchmarks/results/heldout_<task>), OUT (results stem, default
