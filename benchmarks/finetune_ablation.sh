@@ -77,8 +77,9 @@ NEW=() BASE=() RUN_DIRS=()
 for name in "${NAMES[@]}"; do RUN_DIRS+=("$RUNS/s${SEEDS%% *}/ft_$name"); done
 # the names the evaluation gives them: dagger_ppo_<name>, or dagger_ppo_rs<rate>_<name> for a variant
 # that trains at another rate of mid-episode resampling (evaluation/policies.py)
-read -r -a POLICIES < <($PY -c "import sys; from evaluation.policies import load_policies
+names=$($PY -c "import sys; from evaluation.policies import load_policies
 print(' '.join(load_policies(run, sys.argv[1])[0][0].name for run in sys.argv[2:]))" "$TASK" "${RUN_DIRS[@]}")
+read -r -a POLICIES <<< "$names"  # an assignment, so that set -e stops on a failure (a < <(...) would not)
 for s in $SEEDS; do
   spawn "$RUNS/s$s.log" evaluate_seed "$s"
   NEW+=("$OUT/s$s") BASE+=("$TABLE/s$s")
